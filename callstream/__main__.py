@@ -1,0 +1,5 @@
+"""``python -m callstream`` is the same as the ``callstream`` command."""
+
+from callstream.cli import main
+
+main()

@@ -1,0 +1,30 @@
+"""The YAML configuration (``CALLSTREAM_CONFIG``): its schema, defaults and loader."""
+
+from callstream.config.app import AppConfig, default_config_text, load_config, parse_config
+from callstream.config.messages import MessageSpec, Priority
+from callstream.config.services import (
+    IngressConfig,
+    InjectorConfig,
+    RetrySchedule,
+    StreamsConfig,
+    TopicsConfig,
+)
+from callstream.config.sources import SourceSpec
+from callstream.config.tools import BackendSpec, ToolSpec
+
+__all__ = [
+    "AppConfig",
+    "BackendSpec",
+    "IngressConfig",
+    "InjectorConfig",
+    "MessageSpec",
+    "Priority",
+    "RetrySchedule",
+    "SourceSpec",
+    "StreamsConfig",
+    "ToolSpec",
+    "TopicsConfig",
+    "default_config_text",
+    "load_config",
+    "parse_config",
+]

@@ -1,0 +1,92 @@
+"""Operational settings of each service, with production defaults."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    PositiveFloat,
+    PositiveInt,
+    model_validator,
+)
+
+
+class TopicsConfig(BaseModel):
+    """Shape of the topics ``callstream topics create`` makes."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    partitions: PositiveInt = 12
+    replication_factor: PositiveInt = 1
+
+
+class IngressConfig(BaseModel):
+    """The HTTP front door."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    workers: PositiveInt = 1
+    max_body_bytes: PositiveInt = 64 * 1024
+    ack_timeout_s: PositiveFloat = 5.0
+    verify_signatures: bool = Field(
+        default=True, description="false only for local development; logged loudly at start"
+    )
+    signature_tolerance_s: PositiveInt = 300
+    producer_queue_max_messages: PositiveInt = 100_000
+
+
+class StreamsConfig(BaseModel):
+    """The join and render worker."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    grace_period_s: PositiveFloat = 30.0
+    ended_call_retention_s: PositiveFloat = 3600.0
+    dedupe_ttl_s: PositiveFloat = 24 * 3600.0
+    injection_ttl_s: PositiveFloat = Field(
+        default=300.0, description="an injection not delivered within this is expired"
+    )
+    default_region: str = Field(
+        default="US", description="region for phone numbers written without a country code"
+    )
+
+
+class RetrySchedule(BaseModel):
+    """Exponential backoff with jitter, bounded by attempts and by age."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    initial_s: PositiveFloat = 0.2
+    multiplier: float = Field(default=2.0, ge=1.0)
+    max_backoff_s: PositiveFloat = 10.0
+    jitter: float = Field(default=0.2, ge=0.0, le=1.0)
+    max_attempts: PositiveInt = 8
+    max_age_s: PositiveFloat = 120.0
+    floor_s: NonNegativeFloat = Field(
+        default=1.0, description="least wait after a 429 or a timeout, whatever Retry-After says"
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.initial_s > self.max_backoff_s:
+            raise ValueError("initial_s must not exceed max_backoff_s")
+        return self
+
+
+class InjectorConfig(BaseModel):
+    """The delivery worker."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_in_flight: PositiveInt = 1000
+    request_timeout_s: PositiveFloat = 5.0
+    retry: RetrySchedule = RetrySchedule()
+    ledger_size: PositiveInt = 1_000_000
+    ledger_horizon_s: PositiveFloat = 24 * 3600.0
+    shutdown_grace_s: PositiveFloat = 10.0

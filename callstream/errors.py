@@ -1,0 +1,62 @@
+"""Every error callstream raises on purpose, in one hierarchy.
+
+::
+
+    CallstreamError
+    ├── ConfigError                  settings or YAML config invalid; fix and restart
+    ├── RecordError                  a Kafka record that is not what its topic promises
+    ├── KafkaError
+    │   ├── KafkaUnavailable         the broker did not answer or acknowledge in time (retryable)
+    │   └── TopicError               a topic could not be created or has the wrong shape
+    └── LocalKafkaError              the embedded development broker could not be run
+        └── PrerequisiteMissing      Java or Maven is not installed
+
+Permanent errors (bad configuration, bad records) and retryable ones (the
+broker is away) are different types, so a caller decides by ``except`` clause,
+never by parsing a message. Foreign exceptions are wrapped with
+``raise ... from exc`` so the original traceback survives.
+"""
+
+from __future__ import annotations
+
+
+class CallstreamError(Exception):
+    """Base class of every error callstream raises on purpose."""
+
+
+class ConfigError(CallstreamError):
+    """The environment or the YAML config is invalid; the message names each bad field."""
+
+
+class RecordError(CallstreamError):
+    """A record failed to decode or validate against its schema.
+
+    ``reason`` is a short machine-readable code (``invalid_json``, ``schema``,
+    ``not_utf8``, ``too_large``) used as the dead-letter reason; ``detail`` is
+    the human explanation.
+    """
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class KafkaError(CallstreamError):
+    """A Kafka operation failed."""
+
+
+class KafkaUnavailable(KafkaError):
+    """The broker did not answer or acknowledge within the allowed time; safe to retry."""
+
+
+class TopicError(KafkaError):
+    """A topic could not be created, or exists with a shape callstream cannot use."""
+
+
+class LocalKafkaError(CallstreamError):
+    """The embedded development broker could not be fetched, started, or stopped."""
+
+
+class PrerequisiteMissing(LocalKafkaError):
+    """A program the embedded broker needs (Java 17+, Maven) is not installed."""

@@ -1,0 +1,41 @@
+"""Schemas of every record on callstream's Kafka topics (SPEC §4), and their wire codec."""
+
+from callstream.records.base import MAX_RECORD_BYTES, Record, decode, encode, utcnow
+from callstream.records.calls import CallEvent, CallEventPayload
+from callstream.records.deadletter import DeadLetter, Stage
+from callstream.records.injections import Delivery, Injection, Outcome
+from callstream.records.messages import Message, Role
+from callstream.records.sources import (
+    CustomerRef,
+    FieldMap,
+    SourceEvent,
+    decode_source_event,
+    source_event_from_raw,
+)
+from callstream.records.supervisor import SupervisorMessage
+from callstream.records.tools import ToolCall, ToolResult
+
+__all__ = [
+    "MAX_RECORD_BYTES",
+    "CallEvent",
+    "CallEventPayload",
+    "CustomerRef",
+    "DeadLetter",
+    "Delivery",
+    "FieldMap",
+    "Injection",
+    "Message",
+    "Outcome",
+    "Record",
+    "Role",
+    "SourceEvent",
+    "Stage",
+    "SupervisorMessage",
+    "ToolCall",
+    "ToolResult",
+    "decode",
+    "decode_source_event",
+    "encode",
+    "source_event_from_raw",
+    "utcnow",
+]

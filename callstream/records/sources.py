@@ -1,0 +1,148 @@
+"""Events from enterprise systems (CRM, fraud monitoring, ticketing).
+
+Each source keeps its own schema; a ``FieldMap`` from the config says where
+the fields callstream needs sit in it (dotted paths such as
+``customer.phone``). ``SourceEvent`` is the canonical form the streams work
+on: the mapping is a pure function, shared by the ingress (which refuses
+events it could never route) and the streams (which route them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Self
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+
+from callstream.errors import RecordError
+from callstream.ids import CallControlId, NonEmptyStr
+from callstream.records.base import MAX_RECORD_BYTES, Record, record_error
+
+
+class CustomerRef(Record):
+    """The correlation keys a source event may carry instead of a call id."""
+
+    phone: str | None = None
+    id: str | None = None
+
+
+class SourceEvent(Record):
+    """A source event in canonical form: routed by call id, else by a correlation key."""
+
+    source: NonEmptyStr
+    event_id: NonEmptyStr
+    type: NonEmptyStr
+    occurred_at: AwareDatetime
+    data: dict[str, Any] = Field(default_factory=dict)
+    call_control_id: CallControlId | None = None
+    customer: CustomerRef = CustomerRef()
+
+    @model_validator(mode="after")
+    def _routable(self) -> Self:
+        if self.call_control_id is None and not (self.customer.phone or self.customer.id):
+            raise ValueError(
+                "the event carries neither a call_control_id nor a correlation key "
+                "(customer phone or customer id)"
+            )
+        return self
+
+
+class FieldMap(BaseModel):
+    """Where each field callstream needs sits in a source's own records (dotted paths)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: str = "event_id"
+    type: str = "type"
+    occurred_at: str = "occurred_at"
+    data: str | None = Field(
+        default="data", description="path of the event's facts; null means the whole record"
+    )
+    call_control_id: str = "call_control_id"
+    phone: str = "customer.phone"
+    customer_id: str = "customer.id"
+
+
+_MISSING = object()
+_JSON_OBJECT: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
+
+
+def lookup(record: Mapping[str, Any], path: str) -> Any:
+    """The value at dotted ``path`` in ``record``, or ``None`` when any step is absent."""
+    node: Any = record
+    for step in path.split("."):
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(step, _MISSING)
+        if node is _MISSING:
+            return None
+    return node
+
+
+def _as_id(value: Any) -> str | None:
+    # Producers write ids as numbers as often as strings; both are fine.
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | str):
+        text = str(value).strip()
+        return text or None
+    return None
+
+
+def source_event_from_raw(
+    source: str,
+    raw: Mapping[str, Any],
+    fields: FieldMap,
+    *,
+    fallback_time: datetime | None = None,
+) -> SourceEvent:
+    """Map a source's own record onto ``SourceEvent``; ``RecordError`` if it cannot be routed.
+
+    ``fallback_time`` (the Kafka record's timestamp, say) stands in when the
+    record has no occurred-at field.
+    """
+    data = raw if fields.data is None else lookup(raw, fields.data)
+    candidate = {
+        "source": source,
+        "event_id": _as_id(lookup(raw, fields.event_id)),
+        "type": lookup(raw, fields.type),
+        "occurred_at": lookup(raw, fields.occurred_at) or fallback_time,
+        "data": {} if data is None else data,
+        "call_control_id": lookup(raw, fields.call_control_id),
+        "customer": {
+            "phone": _as_id(lookup(raw, fields.phone)),
+            "id": _as_id(lookup(raw, fields.customer_id)),
+        },
+    }
+    try:
+        return SourceEvent.model_validate(candidate)
+    except ValidationError as exc:
+        raise record_error(f"{source} event", exc) from exc
+
+
+def decode_source_event(
+    source: str,
+    raw: bytes | None,
+    fields: FieldMap,
+    *,
+    fallback_time: datetime | None = None,
+) -> SourceEvent:
+    """Parse a source topic's record bytes into a ``SourceEvent`` or raise ``RecordError``."""
+    if raw is None:
+        raise RecordError("schema", f"{source} event: record has no value")
+    if len(raw) > MAX_RECORD_BYTES:
+        raise RecordError("too_large", f"{source} event: {len(raw)} bytes exceeds limit")
+    try:
+        obj = _JSON_OBJECT.validate_json(raw)
+    except ValidationError as exc:
+        raise record_error(f"{source} event", exc) from exc
+    return source_event_from_raw(source, obj, fields, fallback_time=fallback_time)

@@ -1,0 +1,156 @@
+"""Process settings: the environment (SPEC §5) plus the YAML config, read once.
+
+``load_settings()`` is called at a process's entry point and the result is
+passed down; nothing deeper reads ``os.environ``. Every problem is reported
+at once, each line naming the environment variable or config field at fault.
+Secrets are ``SecretStr`` and stay so until the one call that needs them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import HttpUrl, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from callstream.config import AppConfig, load_config
+from callstream.errors import ConfigError
+from callstream.paths import default_cache_dir, default_kafka_dir
+from callstream.topics import Topics, check_prefix
+
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class Environment(BaseSettings):
+    """The environment variables callstream reads, each validated."""
+
+    model_config = SettingsConfigDict(
+        case_sensitive=False, extra="ignore", frozen=True, env_ignore_empty=True
+    )
+
+    kafka_bootstrap_servers: str | None = None
+    kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
+    kafka_sasl_mechanism: SaslMechanism | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_ca_location: Path | None = None
+    kafka_ssl_certificate_location: Path | None = None
+    kafka_ssl_key_location: Path | None = None
+    kafka_ssl_key_password: SecretStr | None = None
+
+    telnyx_api_key: SecretStr | None = None
+    telnyx_base_url: HttpUrl = HttpUrl("https://api.telnyx.com/v2")
+    telnyx_public_key: str | None = None
+
+    callstream_config: Path | None = None
+    callstream_topic_prefix: str = "callstream."
+    callstream_ingress_token: SecretStr | None = None
+    callstream_log_level: LogLevel = "INFO"
+    callstream_log_format: Literal["json", "console"] = "json"
+    callstream_kafka_dir: Path | None = None
+    callstream_cache_dir: Path | None = None
+    java_home: Path | None = None
+
+    @field_validator("callstream_topic_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        return check_prefix(value)
+
+    @field_validator("telnyx_public_key")
+    @classmethod
+    def _ed25519_key(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except binascii.Error as exc:
+            raise ValueError("must be the account's public key in base64") from exc
+        if len(raw) != 32:
+            raise ValueError(f"decodes to {len(raw)} bytes; an ED25519 public key is 32")
+        return value
+
+    @model_validator(mode="after")
+    def _sasl_complete(self) -> Self:
+        uses_sasl = self.kafka_security_protocol.startswith("SASL_")
+        if uses_sasl and not (
+            self.kafka_sasl_mechanism and self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ValueError(
+                "KAFKA_SECURITY_PROTOCOL is SASL_*: set KAFKA_SASL_MECHANISM, "
+                "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
+            )
+        return self
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a callstream process is configured with."""
+
+    env: Environment
+    config: AppConfig
+    source_tokens: Mapping[str, SecretStr] = field(default_factory=dict)
+    """Bearer token per source for ``POST /events/{source}``; absent means none is accepted."""
+
+    @property
+    def kafka_dir(self) -> Path:
+        """The local development broker's data dir."""
+        return self.env.callstream_kafka_dir or default_kafka_dir()
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where fetched artefacts such as the Kafka jars are cached."""
+        return self.env.callstream_cache_dir or default_cache_dir()
+
+    @property
+    def topics(self) -> Topics:
+        return Topics(
+            prefix=self.env.callstream_topic_prefix,
+            sources={name: spec.topic for name, spec in self.config.sources.items()},
+        )
+
+    def secret_values(self) -> list[str]:
+        """Every secret's value, for the log redactor (never for display)."""
+        candidates = [
+            self.env.kafka_sasl_password,
+            self.env.kafka_ssl_key_password,
+            self.env.telnyx_api_key,
+            self.env.callstream_ingress_token,
+            *self.source_tokens.values(),
+        ]
+        return [s.get_secret_value() for s in candidates if s is not None]
+
+
+def _env_error(exc: ValidationError) -> ConfigError:
+    lines = [f"environment: {exc.error_count()} invalid variable(s)"]
+    for err in exc.errors(include_url=False, include_input=False):
+        name = ".".join(str(part) for part in err["loc"]).upper() or "(environment)"
+        lines.append(f"  {name}: {err['msg']}")
+    return ConfigError("\n".join(lines))
+
+
+def load_settings() -> Settings:
+    """Read and validate the environment and the config file; ``ConfigError`` lists every fault.
+
+    This is the only place ``os.environ`` is read.
+    """
+    try:
+        env = Environment()
+    except ValidationError as exc:
+        raise _env_error(exc) from exc
+    config = load_config(env.callstream_config)
+    tokens: dict[str, SecretStr] = {}
+    for name, spec in config.sources.items():
+        value = os.environ.get(spec.token_env, "") if spec.token_env else ""
+        if value:
+            tokens[name] = SecretStr(value)
+        elif env.callstream_ingress_token is not None:
+            tokens[name] = env.callstream_ingress_token
+    return Settings(env=env, config=config, source_tokens=tokens)

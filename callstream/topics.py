@@ -1,0 +1,119 @@
+"""Topic names (with the configurable prefix) and the shape each topic is created with.
+
+No callstream topic is compacted: each is a log of distinct events keyed by
+call id, and compaction would keep only the newest event of each call. The
+state that *is* compacted is the streams' table changelogs, which faust creates
+with ``cleanup.policy=compact`` itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+_LEGAL = re.compile(r"[A-Za-z0-9._-]*")
+
+_DAY_MS = 24 * 3600 * 1000
+
+
+def check_prefix(prefix: str) -> str:
+    """Return ``prefix`` if topic names built from it are legal, else raise ``ValueError``."""
+    if len(prefix) > 200 or not _LEGAL.fullmatch(prefix):
+        raise ValueError("the topic prefix may hold up to 200 letters, digits, '.', '_' or '-'")
+    return prefix
+
+
+@dataclass(frozen=True)
+class Topics:
+    """The name of every topic callstream reads or writes."""
+
+    prefix: str = "callstream."
+    sources: Mapping[str, str] = field(default_factory=dict)
+    """Source name → topic, from the config (source topics take no prefix: they are the
+    enterprise's own)."""
+
+    def _named(self, suffix: str) -> str:
+        return f"{self.prefix}{suffix}"
+
+    @property
+    def tool_calls(self) -> str:
+        return self._named("tool-calls")
+
+    @property
+    def tool_results(self) -> str:
+        return self._named("tool-results")
+
+    @property
+    def call_events(self) -> str:
+        return self._named("call-events")
+
+    @property
+    def supervisor(self) -> str:
+        return self._named("supervisor")
+
+    @property
+    def injections(self) -> str:
+        return self._named("injections")
+
+    @property
+    def deliveries(self) -> str:
+        return self._named("deliveries")
+
+    @property
+    def dlq(self) -> str:
+        return self._named("dlq")
+
+    def source(self, name: str) -> str:
+        """The topic of source ``name`` (``KeyError`` if it is not configured)."""
+        return self.sources[name]
+
+    def core(self) -> dict[str, str]:
+        """callstream's own topics by role."""
+        return {
+            "tool-calls": self.tool_calls,
+            "tool-results": self.tool_results,
+            "call-events": self.call_events,
+            "supervisor": self.supervisor,
+            "injections": self.injections,
+            "deliveries": self.deliveries,
+            "dlq": self.dlq,
+        }
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic as ``callstream topics create`` makes it."""
+
+    name: str
+    partitions: int
+    replication_factor: int
+    config: Mapping[str, str] = field(default_factory=dict)
+
+
+# Retention per role: the inputs and outputs are kept a week (enough to replay
+# a bad deploy's effects), the dead letters a month (people read them late).
+_RETENTION_DAYS = {"dlq": 30}
+_DEFAULT_RETENTION_DAYS = 7
+
+
+def topic_specs(topics: Topics, *, partitions: int, replication_factor: int) -> list[TopicSpec]:
+    """Every topic of SPEC §4, with its partitions, replication and configuration."""
+    if partitions < 1 or replication_factor < 1:
+        raise ValueError("partitions and replication factor must be at least 1")
+    base: dict[str, str] = {"cleanup.policy": "delete"}
+    if replication_factor >= 3:
+        # Survive one broker down without losing acknowledged writes.
+        base["min.insync.replicas"] = "2"
+    specs = []
+    for role, name in topics.core().items():
+        days = _RETENTION_DAYS.get(role, _DEFAULT_RETENTION_DAYS)
+        specs.append(
+            TopicSpec(
+                name, partitions, replication_factor, base | {"retention.ms": str(days * _DAY_MS)}
+            )
+        )
+    for name in sorted(set(topics.sources.values())):
+        retention = {"retention.ms": str(_DEFAULT_RETENTION_DAYS * _DAY_MS)}
+        specs.append(TopicSpec(name, partitions, replication_factor, base | retention))
+    return specs

@@ -1,0 +1,1 @@
+"""The ingress service: FastAPI routes that acknowledge webhooks only once Kafka holds them."""

@@ -1,0 +1,1 @@
+"""The injector service: delivers injections to live calls through the Add Messages API."""

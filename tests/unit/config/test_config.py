@@ -1,0 +1,75 @@
+"""The YAML config: defaults load, and every mistake is reported with its place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from callstream.config import AppConfig, load_config, parse_config
+from callstream.errors import ConfigError
+
+
+def test_default_config_declares_the_three_demo_sources() -> None:
+    """With no file, the packaged default routes CRM, fraud and ticketing events."""
+    config = load_config(None)
+    assert set(config.sources) == {"crm", "fraud", "ticketing"}
+    assert config.tools == {}
+    assert config.sources["fraud"].rule_for("fraud.alert").trigger_response is True
+    assert config.sources["crm"].rule_for("profile.updated").trigger_response is False
+
+
+def test_event_types_without_a_rule_are_not_injected_by_default() -> None:
+    """An unlisted event type falls to the source default, which does not inject."""
+    assert load_config(None).sources["crm"].rule_for("something.else").inject is False
+
+
+def test_empty_file_means_all_defaults() -> None:
+    """An empty YAML document is a valid config with every default."""
+    assert parse_config("", origin="t") == AppConfig()
+
+
+@pytest.mark.parametrize(
+    ("text", "mentions"),
+    [
+        ("ingress: [1, 2", "not valid YAML at line 1"),
+        ("- a\n- b\n", "top level must be a mapping"),
+        ("ingress:\n  max_body_bytes: -1\n", "ingress.max_body_bytes"),
+        ("ingres:\n  workers: 2\n", "ingres"),
+        ("tools:\n  bad/name: {}\n", "names are 1-64"),
+        ("tools:\n  t:\n    backend: {url: not-a-url}\n", "tools.t.backend.url"),
+        ("tools:\n  t:\n    message: {template: '{{ oops '}\n", "template does not compile"),
+        ("sources:\n  a: {topic: x}\n  b: {topic: x}\n", "both read topic 'x'"),
+        ("sources:\n  a: {topic: 'bad topic'}\n", "sources.a.topic"),
+        ("sources:\n  a: {topic: t, token_env: 'lower'}\n", "token_env"),
+        ("injector:\n  retry: {initial_s: 20, max_backoff_s: 1}\n", "initial_s must not exceed"),
+        ("sources:\n  a:\n    topic: t\n    events:\n      x: {role: boss}\n", "role"),
+    ],
+)
+def test_mistakes_name_their_place(text: str, mentions: str) -> None:
+    """Each error message names the field (or line) at fault."""
+    with pytest.raises(ConfigError, match=mentions):
+        parse_config(text, origin="CALLSTREAM_CONFIG=test.yaml")
+
+
+def test_all_errors_are_reported_at_once() -> None:
+    """Two bad fields give two lines, not one fix-rerun cycle each."""
+    with pytest.raises(ConfigError) as caught:
+        parse_config("ingress: {workers: 0, ack_timeout_s: 0}\n", origin="f")
+    assert "ingress.workers" in str(caught.value)
+    assert "ingress.ack_timeout_s" in str(caught.value)
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    """A config path that does not exist says so, with the variable's name."""
+    with pytest.raises(ConfigError, match=r"CALLSTREAM_CONFIG=.*no such file"):
+        load_config(tmp_path / "absent.yaml")
+
+
+def test_file_is_read(tmp_path: Path) -> None:
+    """A config file's values replace the defaults."""
+    path = tmp_path / "c.yaml"
+    path.write_text("ingress:\n  port: 9000\ntools:\n  lookup: {}\n")
+    config = load_config(path)
+    assert config.ingress.port == 9000
+    assert list(config.tools) == ["lookup"]

@@ -1,0 +1,43 @@
+"""Dead-letter metadata travels in headers and reads back unchanged."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from callstream.records import DeadLetter
+from callstream.records.deadletter import MAX_ERROR_CHARS
+
+
+def test_headers_round_trip() -> None:
+    """What a stage writes into the headers is what ``dlq replay`` reads back."""
+    letter = DeadLetter(
+        stage="streams",
+        reason="unknown_call",
+        error="no call v3:x within 30 s",
+        topic="callstream.tool-results",
+        partition=3,
+        offset=1234,
+        at=datetime(2026, 11, 23, 12, 0, tzinfo=UTC),
+        call_control_id="v3:x",
+    )
+    assert DeadLetter.from_headers(letter.headers()) == letter
+
+
+def test_long_errors_are_truncated() -> None:
+    """A huge error text cannot make a huge header."""
+    letter = DeadLetter(
+        stage="injector",
+        reason="failed",
+        error="x" * 10_000,
+        topic="t",
+        at=datetime(2026, 11, 23, tzinfo=UTC),
+    )
+    assert len(DeadLetter.from_headers(letter.headers()).error) == MAX_ERROR_CHARS
+
+
+def test_records_without_metadata_are_refused() -> None:
+    """A record with no callstream headers is not mistaken for a dead letter."""
+    with pytest.raises(ValueError, match="stage"):
+        DeadLetter.from_headers([("other", b"1")])

@@ -1,0 +1,119 @@
+"""Source events in any schema map onto the canonical form through the configured fields."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from callstream.errors import RecordError
+from callstream.records import FieldMap, decode_source_event, source_event_from_raw
+
+T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def test_default_field_map_reads_the_spec_shape() -> None:
+    """A record written as SPEC §4 shows it needs no mapping configuration."""
+    raw = {
+        "event_id": "crm-1",
+        "type": "profile.updated",
+        "occurred_at": "2026-11-23T12:00:00Z",
+        "data": {"tier": "Gold"},
+        "customer": {"phone": "+15551230000", "id": "C-1"},
+    }
+    event = source_event_from_raw("crm", raw, FieldMap())
+    assert (event.event_id, event.type, event.occurred_at) == ("crm-1", "profile.updated", T0)
+    assert event.customer.phone == "+15551230000"
+    assert event.customer.id == "C-1"
+    assert event.call_control_id is None
+    assert event.data == {"tier": "Gold"}
+
+
+def test_custom_field_map_reads_a_foreign_schema() -> None:
+    """A customer's own schema is routed by configuration, not code."""
+    fields = FieldMap(
+        event_id="meta.id",
+        type="meta.kind",
+        occurred_at="meta.ts",
+        data=None,
+        call_control_id="telephony.call",
+        phone="contact.msisdn",
+        customer_id="contact.account",
+    )
+    raw = {
+        "meta": {"id": 991, "kind": "alert", "ts": "2026-11-23T12:00:00+00:00"},
+        "contact": {"msisdn": "+441234567890", "account": 42},
+        "score": 0.97,
+    }
+    event = source_event_from_raw("fraud", raw, fields)
+    assert event.event_id == "991"
+    assert event.customer.id == "42"
+    assert event.customer.phone == "+441234567890"
+    assert event.data == raw  # data=None: the whole record is the facts
+
+
+def test_fallback_time_stands_in_for_a_missing_timestamp() -> None:
+    """Without an occurred-at field the caller's fallback (the record timestamp) is used."""
+    raw = {"event_id": "e", "type": "t", "call_control_id": "v3:x"}
+    assert source_event_from_raw("crm", raw, FieldMap(), fallback_time=T0).occurred_at == T0
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        ({"event_id": "e", "type": "t", "occurred_at": "2026-11-23T12:00:00Z"}, "neither"),
+        ({"type": "t", "call_control_id": "c", "occurred_at": "2026-11-23T12:00:00Z"}, "event_id"),
+        ({"event_id": "e", "call_control_id": "c", "occurred_at": "2026-11-23T12:00:00Z"}, "type"),
+        ({"event_id": "e", "type": "t", "call_control_id": "c"}, "occurred_at"),
+        (
+            {
+                "event_id": "e",
+                "type": "t",
+                "call_control_id": "../x",
+                "occurred_at": "2026-11-23T12:00:00Z",
+            },
+            "call_control_id",
+        ),
+        (
+            {
+                "event_id": "e",
+                "type": "t",
+                "call_control_id": "c",
+                "data": [1],
+                "occurred_at": "2026-11-23T12:00:00Z",
+            },
+            "data",
+        ),
+    ],
+)
+def test_unroutable_or_malformed_events_are_record_errors(
+    raw: dict[str, Any], problem: str
+) -> None:
+    """An event that could never be routed or trusted is refused with the field named."""
+    with pytest.raises(RecordError, match=problem):
+        source_event_from_raw("crm", raw, FieldMap())
+
+
+@pytest.mark.parametrize("raw", [b"{", b"[]", b'"text"', None])
+def test_decoding_non_objects_fails_cleanly(raw: bytes | None) -> None:
+    """Bytes that are not a JSON object are a ``RecordError``."""
+    with pytest.raises(RecordError):
+        decode_source_event("crm", raw, FieldMap())
+
+
+def test_decode_round_trip_from_bytes() -> None:
+    """Bytes from a source topic decode to the canonical event."""
+    raw = json.dumps(
+        {
+            "event_id": "t-1",
+            "type": "ticket.updated",
+            "occurred_at": "2026-11-23T12:00:00Z",
+            "call_control_id": "v3:abc",
+            "data": {"ticket": "T-9"},
+        }
+    ).encode()
+    event = decode_source_event("ticketing", raw, FieldMap())
+    assert event.source == "ticketing"
+    assert event.call_control_id == "v3:abc"

@@ -1,0 +1,70 @@
+"""Logs are JSON lines with context, and a configured secret never appears in one."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+import structlog
+
+from callstream.logs import REDACTED, configure_logging
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    yield
+    structlog.reset_defaults()
+    logging.getLogger().handlers.clear()
+
+
+def _lines(err: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in err.splitlines() if line.strip()]
+
+
+def test_structlog_lines_are_json_with_context(capsys: pytest.CaptureFixture[str]) -> None:
+    """A bound call id and the service name appear on the line."""
+    configure_logging(service="injector")
+    structlog.get_logger("t").info("delivered", call_control_id="v3:a", injection_id="i1")
+    [line] = _lines(capsys.readouterr().err)
+    assert line["event"] == "delivered"
+    assert line["service"] == "injector"
+    assert line["call_control_id"] == "v3:a"
+    assert line["level"] == "info"
+
+
+def test_standard_library_logs_share_the_format(capsys: pytest.CaptureFixture[str]) -> None:
+    """A library's stdlib log line is rendered as JSON too."""
+    configure_logging()
+    logging.getLogger("aiokafka").warning("rebalancing %s", "now")
+    [line] = _lines(capsys.readouterr().err)
+    assert line["event"] == "rebalancing now"
+    assert line["logger"] == "aiokafka"
+
+
+def test_secrets_are_redacted_everywhere(capsys: pytest.CaptureFixture[str]) -> None:
+    """A secret in the message, a field, a nested value or a traceback is replaced."""
+    secret = "sk-live-0123456789"
+    configure_logging(secrets=[secret])
+    log = structlog.get_logger("t")
+    # The point is a secret inside the message text itself.
+    log.info(f"calling with {secret}", header={"Authorization": f"Bearer {secret}"})  # noqa: G004
+
+    def fail() -> None:
+        raise RuntimeError(f"request failed for key {secret}")
+
+    try:
+        fail()
+    except RuntimeError:
+        log.exception("boom")
+    err = capsys.readouterr().err
+    assert secret not in err
+    assert err.count(REDACTED) >= 3
+
+
+def test_short_values_are_not_treated_as_secrets(capsys: pytest.CaptureFixture[str]) -> None:
+    """A trivially short 'secret' would scrub ordinary words, so it is ignored."""
+    configure_logging(secrets=["abc"])
+    structlog.get_logger("t").info("abcdef")
+    assert _lines(capsys.readouterr().err)[0]["event"] == "abcdef"

@@ -1,0 +1,87 @@
+"""Environment settings: validated at start, each bad variable named, secrets kept secret."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+
+from callstream.errors import ConfigError
+from callstream.settings import load_settings
+
+ENV_VARS = [
+    "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_SECURITY_PROTOCOL", "KAFKA_SASL_MECHANISM",
+    "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD", "TELNYX_API_KEY", "TELNYX_BASE_URL",
+    "TELNYX_PUBLIC_KEY", "CALLSTREAM_CONFIG", "CALLSTREAM_TOPIC_PREFIX",
+    "CALLSTREAM_INGRESS_TOKEN", "CALLSTREAM_TOKEN_CRM", "CALLSTREAM_TOKEN_FRAUD",
+    "CALLSTREAM_TOKEN_TICKETING", "CALLSTREAM_LOG_LEVEL",
+]  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults() -> None:
+    """With nothing set, the documented defaults apply."""
+    settings = load_settings()
+    assert settings.env.kafka_bootstrap_servers is None
+    assert str(settings.env.telnyx_base_url) == "https://api.telnyx.com/v2"
+    assert settings.topics.tool_calls == "callstream.tool-calls"
+    assert settings.topics.source("crm") == "crm.events"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "mentions"),
+    [
+        ("KAFKA_SECURITY_PROTOCOL", "TLS", "KAFKA_SECURITY_PROTOCOL"),
+        ("TELNYX_BASE_URL", "not a url", "TELNYX_BASE_URL"),
+        ("TELNYX_PUBLIC_KEY", "%%%", "TELNYX_PUBLIC_KEY"),
+        ("TELNYX_PUBLIC_KEY", base64.b64encode(b"short").decode(), "32"),
+        ("CALLSTREAM_TOPIC_PREFIX", "bad prefix/", "CALLSTREAM_TOPIC_PREFIX"),
+        ("CALLSTREAM_LOG_LEVEL", "LOUD", "CALLSTREAM_LOG_LEVEL"),
+        ("KAFKA_SECURITY_PROTOCOL", "SASL_SSL", "KAFKA_SASL_MECHANISM"),
+    ],
+)
+def test_bad_variables_are_named(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, mentions: str
+) -> None:
+    """A bad value fails at start with the variable's name in the message."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=mentions):
+        load_settings()
+
+
+def test_config_file_errors_surface(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """CALLSTREAM_CONFIG pointing at a bad file fails the same way."""
+    bad = tmp_path / "c.yaml"
+    bad.write_text("streams: {grace_period_s: -3}\n")
+    monkeypatch.setenv("CALLSTREAM_CONFIG", str(bad))
+    with pytest.raises(ConfigError, match=r"streams\.grace_period_s"):
+        load_settings()
+
+
+def test_source_tokens_fall_back_to_the_ingress_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A source's own token wins; without one, CALLSTREAM_INGRESS_TOKEN applies."""
+    monkeypatch.setenv("CALLSTREAM_TOKEN_CRM", "crm-secret-1")
+    monkeypatch.setenv("CALLSTREAM_INGRESS_TOKEN", "shared-secret-1")
+    tokens = load_settings().source_tokens
+    assert tokens["crm"].get_secret_value() == "crm-secret-1"
+    assert tokens["fraud"].get_secret_value() == "shared-secret-1"
+
+
+def test_sources_without_any_token_accept_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no token configured at all, no source has one (the ingress then refuses all)."""
+    assert load_settings().source_tokens == {}
+
+
+def test_secrets_are_not_in_reprs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Printing the settings never shows a secret; the redactor still gets the values."""
+    monkeypatch.setenv("TELNYX_API_KEY", "KEY-very-secret")
+    monkeypatch.setenv("CALLSTREAM_INGRESS_TOKEN", "TOKEN-very-secret")
+    settings = load_settings()
+    assert "very-secret" not in repr(settings)
+    assert set(settings.secret_values()) == {"KEY-very-secret", "TOKEN-very-secret"}
