@@ -1,0 +1,16 @@
+"""Kafka plumbing shared by the services: where the broker is, client configs, topic admin."""
+
+from callstream.kafka.admin import TopicReport, ensure_topics, wait_for_broker
+from callstream.kafka.config import admin_config, consumer_config, producer_config
+from callstream.kafka.connection import KafkaConnection, resolve_connection
+
+__all__ = [
+    "KafkaConnection",
+    "TopicReport",
+    "admin_config",
+    "consumer_config",
+    "ensure_topics",
+    "producer_config",
+    "resolve_connection",
+    "wait_for_broker",
+]

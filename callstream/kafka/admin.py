@@ -1,0 +1,98 @@
+"""Topic administration and broker reachability, over confluent-kafka's AdminClient."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from confluent_kafka import KafkaError as RdKafkaError
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient
+
+# The documented home of NewTopic is confluent_kafka.admin, but its stubs do not
+# re-export it; the class itself is defined (and typed) in cimpl.
+from confluent_kafka.cimpl import NewTopic
+
+from callstream.errors import KafkaUnavailable, TopicError
+from callstream.kafka.config import admin_config
+from callstream.kafka.connection import KafkaConnection
+from callstream.topics import TopicSpec
+
+
+@dataclass
+class TopicReport:
+    """What ``ensure_topics`` found and did."""
+
+    created: list[str] = field(default_factory=list)
+    existing: list[str] = field(default_factory=list)
+    mismatched: dict[str, int] = field(default_factory=dict)
+    """Existing topics whose partition count differs from the requested one, with the count
+    they have (left as they are: Kafka cannot shrink a topic, and growing one re-homes keys)."""
+
+
+def wait_for_broker(conn: KafkaConnection, timeout_s: float = 30.0) -> None:
+    """Return once the cluster answers a metadata request; ``KafkaUnavailable`` otherwise."""
+    admin = AdminClient(admin_config(conn, "callstream-probe"))
+    deadline = time.monotonic() + timeout_s
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            admin.list_topics(timeout=max(0.5, min(5.0, deadline - time.monotonic())))
+        except KafkaException as exc:
+            last = exc
+            continue
+        return
+    raise KafkaUnavailable(
+        f"Kafka at {conn.describe()} did not answer within {timeout_s:.0f} s: {last}"
+    )
+
+
+def ensure_topics(
+    conn: KafkaConnection, specs: Sequence[TopicSpec], timeout_s: float = 30.0
+) -> TopicReport:
+    """Create each topic in ``specs`` that does not exist; idempotent."""
+    admin = AdminClient(admin_config(conn, "callstream-admin"))
+    try:
+        metadata = admin.list_topics(timeout=timeout_s)
+    except KafkaException as exc:
+        raise KafkaUnavailable(f"Kafka at {conn.describe()} did not answer: {exc}") from exc
+    report = TopicReport()
+    wanted = []
+    for spec in specs:
+        found = metadata.topics.get(spec.name)
+        if found is None or found.error is not None:
+            wanted.append(spec)
+            continue
+        report.existing.append(spec.name)
+        if len(found.partitions) != spec.partitions:
+            report.mismatched[spec.name] = len(found.partitions)
+    if not wanted:
+        return report
+    futures = admin.create_topics(
+        [
+            NewTopic(
+                s.name,
+                num_partitions=s.partitions,
+                replication_factor=s.replication_factor,
+                config=dict(s.config),
+            )
+            for s in wanted
+        ],
+        operation_timeout=timeout_s,
+        request_timeout=timeout_s,
+    )
+    for name, future in futures.items():
+        try:
+            future.result()
+        except KafkaException as exc:
+            error = exc.args[0] if exc.args else None
+            if (
+                isinstance(error, RdKafkaError)
+                and error.code() == RdKafkaError.TOPIC_ALREADY_EXISTS
+            ):
+                report.existing.append(name)  # created by someone else meanwhile
+                continue
+            raise TopicError(f"could not create topic {name!r}: {exc}") from exc
+        report.created.append(name)
+    return report

@@ -1,0 +1,74 @@
+"""librdkafka (confluent-kafka) configuration for producers, consumers and admin clients.
+
+Production defaults live here once: durable producers (``acks=all``,
+idempotence), consumers that commit only what the caller says is done.
+Callers pass overrides for what is theirs to decide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from callstream.kafka.connection import KafkaConnection
+
+
+def base_config(conn: KafkaConnection, client_id: str) -> dict[str, Any]:
+    """Bootstrap, identity and security settings every client shares."""
+    config: dict[str, Any] = {
+        "bootstrap.servers": conn.bootstrap_servers,
+        "client.id": client_id,
+        "security.protocol": conn.security_protocol,
+    }
+    if conn.sasl_mechanism:
+        config["sasl.mechanism"] = conn.sasl_mechanism
+    if conn.sasl_username:
+        config["sasl.username"] = conn.sasl_username
+    if conn.sasl_password:
+        config["sasl.password"] = conn.sasl_password.get_secret_value()
+    optional_paths = {
+        "ssl.ca.location": conn.ssl_ca_location,
+        "ssl.certificate.location": conn.ssl_certificate_location,
+        "ssl.key.location": conn.ssl_key_location,
+    }
+    config.update({key: str(path) for key, path in optional_paths.items() if path})
+    if conn.ssl_key_password:
+        config["ssl.key.password"] = conn.ssl_key_password.get_secret_value()
+    return config
+
+
+def producer_config(
+    conn: KafkaConnection, client_id: str, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """A durable producer: every write acknowledged by all in-sync replicas, no duplicates."""
+    config = base_config(conn, client_id) | {
+        "acks": "all",
+        "enable.idempotence": True,
+        "compression.type": "lz4",
+        # A lone webhook must not wait for a batch to fill; under load the
+        # queue itself forms batches.
+        "linger.ms": 1,
+    }
+    return config | dict(overrides or {})
+
+
+def consumer_config(
+    conn: KafkaConnection,
+    client_id: str,
+    group_id: str,
+    overrides: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A group consumer that commits only when told and rebalances incrementally."""
+    config = base_config(conn, client_id) | {
+        "group.id": group_id,
+        "enable.auto.commit": False,
+        "auto.offset.reset": "earliest",
+        "partition.assignment.strategy": "cooperative-sticky",
+        "isolation.level": "read_committed",
+    }
+    return config | dict(overrides or {})
+
+
+def admin_config(conn: KafkaConnection, client_id: str) -> dict[str, Any]:
+    """An admin client (topic creation, metadata)."""
+    return base_config(conn, client_id)

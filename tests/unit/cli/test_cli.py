@@ -1,0 +1,51 @@
+"""The command line: its commands exist, and errors are one clear line with an exit code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from callstream.cli import main
+
+
+def test_help_lists_the_commands() -> None:
+    """``callstream --help`` names each command group that exists."""
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for command in ("kafka", "topics"):
+        assert command in result.output
+
+
+def test_bad_config_exits_2_with_the_field(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A misconfiguration is reported once, naming the field, with exit code 2."""
+    bad = tmp_path / "c.yaml"
+    bad.write_text("topics: {partitions: 0}\n")
+    monkeypatch.setenv("CALLSTREAM_CONFIG", str(bad))
+    result = CliRunner().invoke(main, ["topics", "create"])
+    assert result.exit_code == 2
+    assert "topics.partitions" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_topics_create_without_any_broker_says_what_to_do(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """No KAFKA_BOOTSTRAP_SERVERS and no local broker: say how to get one."""
+    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
+    monkeypatch.delenv("CALLSTREAM_CONFIG", raising=False)
+    monkeypatch.setenv("CALLSTREAM_KAFKA_DIR", str(tmp_path / "none"))
+    result = CliRunner().invoke(main, ["topics", "create"])
+    assert result.exit_code == 2
+    assert "callstream kafka start" in result.output
+
+
+def test_status_of_a_never_started_broker_exits_3(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``kafka status`` follows the LSB convention: 3 means not running."""
+    monkeypatch.delenv("CALLSTREAM_CONFIG", raising=False)
+    result = CliRunner().invoke(main, ["kafka", "status", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 3
+    assert "no broker has been started" in result.output
