@@ -1,0 +1,49 @@
+# callstream — the two commands a newcomer needs are `make test` and `make demo`.
+# Everything the project needs is installed by these targets, into .venv and
+# ~/.cache/callstream; nothing is installed system-wide.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install kafka-jars lint format test lock audit clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "callstream needs Python 3.11+, found " + sys.version.split()[0] + ": run make PYTHON=python3.11 ...")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,bench]'
+	@touch $@
+
+install: $(VENV)/.installed ## create .venv with the pinned dependencies (constraints.txt)
+
+kafka-jars: install ## fetch the local Kafka broker's jars into ~/.cache/callstream (once)
+	$(BIN)/callstream kafka fetch
+
+lint: install ## ruff (lint + format check) and mypy --strict
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install ## apply ruff's formatting and safe fixes
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: install kafka-jars lint ## everything the tests need, then the whole suite (starts its own broker)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+audit: install ## known-vulnerability check of the pinned dependencies
+	$(BIN)/pip-audit --strict -r constraints.txt
+
+lock: install ## re-resolve constraints.txt from pyproject.toml's ranges
+	$(BIN)/python -m pip install --quiet uv==0.13.9
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra bench --universal \
+		--python-version 3.11 --no-header -o constraints.txt
+
+clean: ## remove .venv and caches in the tree (not the Kafka jar cache)
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info
