@@ -46,6 +46,9 @@ class StreamsConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    ops_host: str = "127.0.0.1"
+    ops_port: int = Field(default=8001, ge=0, le=65535, description="/healthz, /readyz, /metrics")
+
     grace_period_s: PositiveFloat = 30.0
     ended_call_retention_s: PositiveFloat = 3600.0
     dedupe_ttl_s: PositiveFloat = 24 * 3600.0
@@ -83,6 +86,9 @@ class InjectorConfig(BaseModel):
     """The delivery worker."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ops_host: str = "127.0.0.1"
+    ops_port: int = Field(default=8002, ge=0, le=65535, description="/healthz, /readyz, /metrics")
 
     max_in_flight: PositiveInt = 1000
     request_timeout_s: PositiveFloat = 5.0
