@@ -19,7 +19,9 @@ never logs a record's content.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
@@ -37,6 +39,9 @@ log = structlog.get_logger(__name__)
 
 # librdkafka looks for timed-out records about once a second.
 _TIMEOUT_SCAN_MS = 1000
+# librdkafka reports every reconnect attempt (several a second while a broker is
+# away); each kind of report is logged once per interval, with how often it repeated.
+_REPEAT_LOG_INTERVAL_S = 30.0
 
 # Errors after which the same record may well succeed later: the broker is away or busy.
 _UNAVAILABLE = frozenset(
@@ -82,6 +87,41 @@ def ingress_producer_config(
     )
 
 
+class LogThrottle:
+    """Admits each key once per interval; counts what it held back meanwhile."""
+
+    def __init__(self, interval_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._interval_s = interval_s
+        self._clock = clock
+        self._seen: dict[str, tuple[float, int]] = {}
+        self._lock = threading.Lock()
+
+    def admit(self, key: str) -> int | None:
+        """How many were held back since the last admitted one, or None to hold this one."""
+        now = self._clock()
+        with self._lock:
+            last, held = self._seen.get(key, (now - self._interval_s, 0))
+            if now - last < self._interval_s:
+                self._seen[key] = (last, held + 1)
+                return None
+            self._seen[key] = (now, 0)
+            return held
+
+
+class _LibrdkafkaLog:
+    """librdkafka's ``logger``: its lines into logging, each facility at most once an interval."""
+
+    def __init__(self) -> None:
+        self._logger = logging.getLogger("librdkafka")
+        self._throttle = LogThrottle(_REPEAT_LOG_INTERVAL_S)
+
+    def log(self, level: int, message: str, *args: object) -> None:
+        # confluent-kafka calls log(level, "%s [%s] %s", facility, client, text).
+        facility = str(args[0]) if args else message
+        if self._throttle.admit(facility) is not None:
+            self._logger.log(level, message, *args)
+
+
 def delivery_error(err: RdKafkaError) -> KafkaError:
     """The callstream error for a failed delivery report: retryable or not."""
     text = f"{err.name()}: {err.str()}"
@@ -112,6 +152,7 @@ class KafkaPublisher:
         self._lock = threading.Lock()
         self._reports: list[tuple[asyncio.Future[None], RdKafkaError | None]] = []
         self._fatal: str | None = None
+        self._errors = LogThrottle(_REPEAT_LOG_INTERVAL_S)
 
     @property
     def fatal_error(self) -> str | None:
@@ -122,7 +163,11 @@ class KafkaPublisher:
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._producer = Producer(self._config | {"error_cb": self._on_error})
+        self._producer = Producer(
+            self._config
+            # librdkafka's own log lines go through logging (JSON, redacted), not raw stderr.
+            | {"error_cb": self._on_error, "logger": _LibrdkafkaLog()}
+        )
         self._thread = threading.Thread(target=self._serve, name="kafka-ack-poller", daemon=True)
         self._thread.start()
 
@@ -202,8 +247,12 @@ class KafkaPublisher:
         if err.fatal():
             self._fatal = f"{err.name()}: {err.str()}"
             log.error("kafka_producer_fatal", error=self._fatal)
-        else:
-            log.warning("kafka_client_error", error=f"{err.name()}: {err.str()}")
+            return
+        suppressed = self._errors.admit(err.name())
+        if suppressed is not None:
+            log.warning(
+                "kafka_client_error", error=f"{err.name()}: {err.str()}", repeats=suppressed
+            )
 
     # -- on the event loop ----------------------------------------------------
 

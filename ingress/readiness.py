@@ -35,6 +35,9 @@ class BrokerWatch:
         self._health = health
         self._topics = frozenset(topics)
         self._interval_s = interval_s
+        # Not ready until the first probe has answered.
+        for check in ("producer", "broker", "topics"):
+            health.set(check, False, "not probed yet")
 
     async def run(self) -> None:
         """Probe until cancelled; a crash stops the heartbeat, so /healthz reports it."""
@@ -52,9 +55,10 @@ class BrokerWatch:
         fatal = self._publisher.fatal_error
         self._health.set("producer", fatal is None, fatal or "")
         try:
-            present = await self._publisher.list_topics(timeout_s=self._interval_s)
+            # Short, so a probe of an absent broker never holds up shutdown for long.
+            present = await self._publisher.list_topics(timeout_s=min(self._interval_s, 2.0))
         except KafkaError as exc:
-            if self._health.report().checks.get("broker", {}).get("ok", True):
+            if self._health.report().checks["broker"]["detail"] != str(exc):
                 log.warning("kafka_unreachable", error=str(exc))
             self._health.set("broker", False, str(exc))
             self._health.set("topics", False, "unknown while the broker does not answer")

@@ -67,6 +67,9 @@ def serve(*, host: str, port: int, workers: int, announce: Callable[[str], None]
         timeout_graceful_shutdown=30,
     )
     sock = config.bind_socket()
+    # Listening now means a request sent after the announcement waits in the backlog
+    # while the workers start, rather than being refused.
+    sock.listen(config.backlog)
     bound_host, bound_port = sock.getsockname()[:2]
     announce(
         f"callstream ingress listening on http://{bound_host}:{bound_port} "
