@@ -15,6 +15,19 @@ from pydantic import SecretStr
 from callstream.errors import RequestRejected
 from callstream.settings import Settings
 
+_SCHEME = "bearer"
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, or ``None`` if there is none."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != _SCHEME or not token:
+        return None
+    return token
+
 
 def token_matches(presented: str | None, expected: SecretStr | None) -> bool:
     """Whether ``presented`` is the configured token; always false when none is configured."""

@@ -97,6 +97,9 @@ def create_app(
         version=__version__,
         description=_DESCRIPTION,
         lifespan=lifespan,
+        # FastAPI's OpenTelemetry hooks ask for the global providers on every request
+        # (measured: bench/ingress); callstream exports Prometheus metrics instead.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.ingress = service
     install_error_handlers(app)

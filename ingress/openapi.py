@@ -143,9 +143,21 @@ def source_event_schema(fields: FieldMap) -> dict[str, Any]:
 
 
 def _describe_config(schema: dict[str, Any], settings: Settings) -> None:
-    """Fill in what depends on the YAML config: tool and source names, the events' shape."""
+    """Fill in what depends on the configuration: names, the events' shape, credentials."""
     config = settings.config
     paths = schema["paths"]
+    schema.setdefault("components", {})["securitySchemes"] = {
+        "bearer": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "CALLSTREAM_INGRESS_TOKEN, or the source's own token for /events",
+        }
+    }
+    bearer: list[dict[str, list[str]]] = [{"bearer": []}]
+    tools_open = settings.env.callstream_ingress_token is None
+    paths["/tools/{tool_name}"]["post"]["security"] = [*bearer, {}] if tools_open else bearer
+    paths["/events/{source}"]["post"]["security"] = bearer
+    paths["/calls/{call_control_id}/messages"]["post"]["security"] = bearer
     tool_name = _path_parameter(paths["/tools/{tool_name}"]["post"], "tool_name")
     if config.tools:
         tool_name["schema"] = {"type": "string", "enum": sorted(config.tools)}

@@ -12,14 +12,15 @@ from datetime import UTC, datetime
 from typing import Literal
 
 import structlog
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from callstream.errors import RecordError, RequestRejected
 from callstream.records import source_event_from_raw
 from ingress.bodies import check_content_type, parse_json_object, read_body
-from ingress.deps import Service, SourceCaller
+from ingress.deps import SourceCaller
 from ingress.openapi import JSON_OBJECT, error_responses, json_body
+from ingress.routes import answer
 
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["events"])
@@ -35,6 +36,7 @@ class EventAccepted(BaseModel):
 @router.post(
     "/events/{source}",
     status_code=202,
+    response_model=EventAccepted,
     summary="Accept an event from an enterprise system",
     description=(
         "Publishes the body unchanged to the source's topic, keyed by the call id it carries, "
@@ -45,10 +47,8 @@ class EventAccepted(BaseModel):
     responses=error_responses(400, 401, 404, 413, 415, 503),
     openapi_extra=json_body(JSON_OBJECT, "the event, in the source's own schema"),
 )
-async def accept_source_event(
-    request: Request, service: Service, caller: SourceCaller
-) -> EventAccepted:
-    source, spec = caller
+async def accept_source_event(request: Request, target: SourceCaller) -> Response:
+    service, source, spec = target.service, target.source, target.spec
     check_content_type(request.headers.get("content-type"))
     raw = await read_body(request, service.settings.config.ingress.max_body_bytes)
     fields = parse_json_object(raw)
@@ -67,4 +67,4 @@ async def accept_source_event(
         event_type=event.type,
         call_control_id=event.call_control_id,
     )
-    return EventAccepted(event_id=event.event_id)
+    return answer(EventAccepted(event_id=event.event_id), 202)

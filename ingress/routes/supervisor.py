@@ -6,16 +6,17 @@ from datetime import UTC, datetime
 from typing import Literal
 
 import structlog
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from callstream.errors import RequestRejected
 from callstream.records import Role, SupervisorMessage, encode
 from callstream.records.supervisor import MAX_CONTENT_CHARS
 from ingress.bodies import check_content_type, parse_json_object, read_body
-from ingress.deps import CallControlIdPath, IdempotencyKey, Service, SupervisorCaller
+from ingress.deps import CallControlIdPath, IdempotencyKey, SupervisorCaller
 from ingress.identity import supervisor_message_id
 from ingress.openapi import error_responses, json_body
+from ingress.routes import answer
 
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["supervisor"])
@@ -52,6 +53,7 @@ def _schema_error(exc: ValidationError) -> RequestRejected:
     # ":path" lets a call id holding '/' reach the handler, which refuses it with a 400.
     "/calls/{call_control_id:path}/messages",
     status_code=202,
+    response_model=MessageAccepted,
     summary="Post a supervisor message into a live call",
     description=(
         "Publishes a supervisor message to the supervisor topic keyed by the call id; 202 once "
@@ -62,11 +64,10 @@ def _schema_error(exc: ValidationError) -> RequestRejected:
 )
 async def post_supervisor_message(
     request: Request,
-    service: Service,
-    _: SupervisorCaller,
+    service: SupervisorCaller,
     call_control_id: CallControlIdPath,
     idempotency_key: IdempotencyKey = None,
-) -> MessageAccepted:
+) -> Response:
     check_content_type(request.headers.get("content-type"))
     raw = await read_body(request, service.settings.config.ingress.max_body_bytes)
     try:
@@ -84,4 +85,4 @@ async def post_supervisor_message(
     )
     await service.publish("supervisor", service.topics.supervisor, call_control_id, encode(record))
     log.info("supervisor_message_accepted", call_control_id=call_control_id, message_id=message_id)
-    return MessageAccepted(message_id=message_id)
+    return answer(MessageAccepted(message_id=message_id), 202)

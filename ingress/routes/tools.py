@@ -6,14 +6,15 @@ from datetime import UTC, datetime
 from typing import Literal
 
 import structlog
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from callstream.records import ToolCall, encode
 from ingress.bodies import check_content_type, parse_json_object, read_body
-from ingress.deps import CallControlIdHeader, IdempotencyKey, KnownTool, Service, ToolsCaller
+from ingress.deps import CallControlIdHeader, IdempotencyKey, ToolCaller
 from ingress.identity import tool_request_id
 from ingress.openapi import JSON_OBJECT, error_responses, json_body
+from ingress.routes import answer
 
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["tools"])
@@ -29,6 +30,7 @@ class ToolAccepted(BaseModel):
 @router.post(
     "/tools/{tool_name}",
     status_code=202,
+    response_model=ToolAccepted,
     summary="Accept an async webhook tool call",
     description=(
         "Publishes the call to the tool-calls topic keyed by the call id and answers 202 "
@@ -40,12 +42,11 @@ class ToolAccepted(BaseModel):
 )
 async def accept_tool_call(
     request: Request,
-    service: Service,
-    _: ToolsCaller,
-    tool: KnownTool,
+    target: ToolCaller,
     call_control_id: CallControlIdHeader,
     idempotency_key: IdempotencyKey = None,
-) -> ToolAccepted:
+) -> Response:
+    service, tool = target.service, target.tool
     check_content_type(request.headers.get("content-type"))
     raw = await read_body(request, service.settings.config.ingress.max_body_bytes)
     arguments = parse_json_object(raw)
@@ -61,4 +62,4 @@ async def accept_tool_call(
     log.info(
         "tool_call_accepted", call_control_id=call_control_id, request_id=request_id, tool=tool
     )
-    return ToolAccepted(request_id=request_id)
+    return answer(ToolAccepted(request_id=request_id), 202)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 import structlog
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel
 
 from callstream.errors import RequestRejected, WebhookSignatureError
@@ -14,6 +14,7 @@ from callstream.records import encode
 from ingress.bodies import check_content_type, parse_json_object, read_body
 from ingress.deps import Service
 from ingress.openapi import TELNYX_WEBHOOK, error_responses, json_body
+from ingress.routes import answer
 from ingress.signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from ingress.telnyx_events import Ignored, normalise_call_webhook
 
@@ -32,6 +33,7 @@ class WebhookAnswer(BaseModel):
 @router.post(
     "/webhooks/telnyx",
     status_code=200,
+    response_model=WebhookAnswer,
     summary="Accept a Telnyx call-control webhook",
     description=(
         "Verifies the ED25519 signature over '{telnyx-timestamp}|{raw body}' with "
@@ -52,7 +54,7 @@ async def receive_telnyx_webhook(
     timestamp: Annotated[
         str | None, Header(alias=TIMESTAMP_HEADER, description="unix seconds it was signed at")
     ] = None,
-) -> WebhookAnswer:
+) -> Response:
     ingress = service.settings.config.ingress
     body = await read_body(request, ingress.max_webhook_body_bytes)
     if ingress.verify_signatures:
@@ -74,7 +76,7 @@ async def receive_telnyx_webhook(
     if isinstance(outcome, Ignored):
         service.metrics.webhooks_ignored.labels(outcome.reason).inc()
         log.info("webhook_ignored", reason=outcome.reason, event_type=outcome.event_type)
-        return WebhookAnswer(status="ignored", reason=outcome.reason)
+        return answer(WebhookAnswer(status="ignored", reason=outcome.reason), 200)
     await service.publish(
         "call-events", service.topics.call_events, outcome.call_control_id, encode(outcome)
     )
@@ -84,4 +86,4 @@ async def receive_telnyx_webhook(
         event_id=outcome.event_id,
         event_type=outcome.event_type,
     )
-    return WebhookAnswer(status="accepted", event_id=outcome.event_id)
+    return answer(WebhookAnswer(status="accepted", event_id=outcome.event_id), 200)

@@ -20,6 +20,7 @@ from ingress.app import create_app, ingress_topics
 from ingress.metrics import IngressMetrics
 from ingress.testing import MemoryPublisher, serve_in_thread
 from tests.ingress_support import make_settings
+from tests.integration.ingress.conftest import wait_ready
 
 TOKEN = "fuzz-token-1"
 # ignored_auth resends the test's own credentials and calls that "no auth" (auth has its
@@ -46,6 +47,7 @@ def test_no_request_crashes_the_ingress() -> None:
     publisher = MemoryPublisher(topics=frozenset(ingress_topics(config.topics)))
     app = create_app(config, publisher, metrics=IngressMetrics.create(CollectorRegistry()))
     with serve_in_thread(app) as base_url:
+        wait_ready(base_url)
         schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
         operations = [result.ok() for result in schema.get_all_operations()]
         assert len(operations) == 7

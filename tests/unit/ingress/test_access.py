@@ -6,7 +6,7 @@ import pytest
 from pydantic import SecretStr
 
 from callstream.errors import RequestRejected
-from ingress.access import access_warnings, require_token, token_matches
+from ingress.access import access_warnings, bearer_token, require_token, token_matches
 from tests.ingress_support import make_settings
 
 
@@ -80,3 +80,24 @@ def test_disabled_verification_is_shouted() -> None:
         ingress_token="tok-123456", config={"ingress": {"verify_signatures": False}}
     )
     assert any("VERIFICATION IS DISABLED" in w for w in access_warnings(settings))
+
+
+@pytest.mark.parametrize(
+    ("header", "token"),
+    [
+        ("Bearer abc.def", "abc.def"),
+        ("bearer abc", "abc"),
+        ("BEARER   abc  ", "abc"),
+        ("Basic dXNlcjpwYXNz", None),
+        ("Bearer", None),
+        ("Bearer ", None),
+        ("abc", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_bearer_tokens_are_read_from_the_authorization_header(
+    header: str | None, token: str | None
+) -> None:
+    """The scheme is case-insensitive; anything but Bearer with a token is no token."""
+    assert bearer_token(header) == token

@@ -7,6 +7,7 @@ subject is the HTTP contract: status, error code, record, key, order of checks.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
@@ -390,18 +391,29 @@ async def test_requests_are_counted_by_route_template(served: Served) -> None:
     assert "callstream_ingress_produce_seconds_bucket" in exposition
 
 
+async def _probed(client: httpx.AsyncClient) -> httpx.Response:
+    """/readyz once the broker watch has made its first probe (it runs as its own task)."""
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:
+        response = await client.get("/readyz")
+        if response.json()["checks"]["topics"]["detail"] != "not probed yet":
+            return response
+        assert asyncio.get_running_loop().time() < deadline, "never probed"
+        await asyncio.sleep(0.01)
+
+
 async def test_readiness_follows_the_broker_and_topics() -> None:
     """Ready once the cluster lists every topic the ingress writes; not ready otherwise."""
     topics = frozenset({"t.tool-calls", "t.call-events", "t.supervisor", "crm.events"})
     async with _client(MemoryPublisher(topics=topics)) as (client, _, _):
-        assert (await client.get("/readyz")).json()["status"] == "ready"
+        assert (await _probed(client)).json()["status"] == "ready"
         assert (await client.get("/healthz")).json() == {"status": "ok"}
     async with _client(MemoryPublisher(topics=topics - {"crm.events"})) as (client, _, _):
-        response = await client.get("/readyz")
+        response = await _probed(client)
         assert response.status_code == 503
         assert "crm.events" in response.json()["checks"]["topics"]["detail"]
     async with _client(MemoryPublisher(fatal_error="fenced")) as (client, _, _):
-        assert (await client.get("/readyz")).json()["checks"]["producer"] == {
+        assert (await _probed(client)).json()["checks"]["producer"] == {
             "ok": False,
             "detail": "fenced",
         }
@@ -419,7 +431,8 @@ async def test_the_openapi_document_describes_every_answer(served: Served) -> No
     headers = {p["name"]: p for p in tool["parameters"] if p["in"] == "header"}
     assert headers["x-telnyx-call-control-id"]["required"] is True
     assert headers["x-telnyx-call-control-id"]["schema"]["maxLength"] == 256
-    assert "HTTPBearer" in document["components"]["securitySchemes"]
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert tool["security"] == [{"bearer": []}], "the token is set, so /tools requires it"
     supervisor = document["paths"]["/calls/{call_control_id}/messages"]["post"]
     assert (
         "content"
