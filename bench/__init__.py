@@ -1,0 +1,1 @@
+"""callstream's benchmark harness: one package per component, each ``python -m bench.<name>``."""
