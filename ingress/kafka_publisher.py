@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
@@ -34,6 +33,7 @@ from callstream.config.services import IngressConfig
 from callstream.errors import KafkaError, KafkaUnavailable, ProducerQueueFull, PublishFailed
 from callstream.kafka import KafkaConnection, producer_config
 from ingress.publisher import Headers
+from ingress.throttle import LogThrottle
 
 log = structlog.get_logger(__name__)
 
@@ -85,27 +85,6 @@ def ingress_producer_config(
             "request.timeout.ms": timeout_ms,
         },
     )
-
-
-class LogThrottle:
-    """Admits each key once per interval; counts what it held back meanwhile."""
-
-    def __init__(self, interval_s: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self._interval_s = interval_s
-        self._clock = clock
-        self._seen: dict[str, tuple[float, int]] = {}
-        self._lock = threading.Lock()
-
-    def admit(self, key: str) -> int | None:
-        """How many were held back since the last admitted one, or None to hold this one."""
-        now = self._clock()
-        with self._lock:
-            last, held = self._seen.get(key, (now - self._interval_s, 0))
-            if now - last < self._interval_s:
-                self._seen[key] = (last, held + 1)
-                return None
-            self._seen[key] = (now, 0)
-            return held
 
 
 class _LibrdkafkaLog:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import structlog
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -19,6 +20,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from callstream.errors import RequestRejected
+
+log = structlog.get_logger(__name__)
 
 _STATUS_CODES = {
     400: "bad_request",
@@ -63,14 +66,23 @@ def validation_problem(errors: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
     return "bad_request", f"{where} {name}: {message}"
 
 
-async def _rejected(_: Request, exc: Exception) -> JSONResponse:
+def _logged(request: Request, status: int, code: str, detail: str) -> None:
+    # 503s are logged where they happen (throttled); the rest, one line each, like an access log.
+    if status != 503:
+        route = getattr(request.scope.get("route"), "path_format", None)
+        log.info("request_rejected", status=status, error=code, detail=detail, route=route)
+
+
+async def _rejected(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestRejected)
+    _logged(request, exc.status, exc.code, exc.detail)
     return error_response(exc.status, exc.code, exc.detail, exc.headers)
 
 
-async def _invalid(_: Request, exc: Exception) -> JSONResponse:
+async def _invalid(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     code, detail = validation_problem(exc.errors())
+    _logged(request, 400, code, detail)
     return error_response(400, code, detail)
 
 

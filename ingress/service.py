@@ -22,8 +22,12 @@ from callstream.topics import Topics
 from ingress.metrics import IngressMetrics
 from ingress.publisher import Headers, Publisher
 from ingress.signatures import WebhookVerifier
+from ingress.throttle import LogThrottle
 
 log = structlog.get_logger(__name__)
+
+# During an outage every request fails alike; one line per kind every 10 s, the metric counts all.
+_FAILURE_LOG = LogThrottle(10.0)
 
 
 @dataclass(frozen=True)
@@ -71,11 +75,20 @@ class IngressService:
 
     def _unavailable(self, topic_role: str, reason: str, exc: KafkaError) -> RequestRejected:
         self.metrics.produce_failures.labels(topic_role, reason).inc()
-        log.warning("publish_failed", topic_role=topic_role, reason=reason, error=str(exc))
+        repeats = _FAILURE_LOG.admit(f"{topic_role}/{reason}")
+        if repeats is not None:
+            log.warning(
+                "publish_failed",
+                topic_role=topic_role,
+                reason=reason,
+                error=str(exc),
+                repeats=repeats,
+            )
         code = "overloaded" if reason == "queue_full" else "kafka_unavailable"
+        retry_after = self.settings.config.ingress.retry_after_s
         return RequestRejected(
             503,
             code,
-            f"not accepted, nothing was taken: {exc}",
-            headers={"Retry-After": str(self.settings.config.ingress.retry_after_s)},
+            f"not accepted; retry in {retry_after} s: {exc}",
+            headers={"Retry-After": str(retry_after)},
         )

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+import structlog
 from fastapi import FastAPI
 from nacl.signing import SigningKey
 from prometheus_client import CollectorRegistry
@@ -440,3 +441,28 @@ async def test_the_openapi_document_describes_every_answer(served: Served) -> No
     )
     assert "422" not in json.dumps(document["paths"])
     assert (await client.get("/docs")).status_code == 200
+
+
+async def test_rejections_are_logged_with_their_code_but_no_credentials(served: Served) -> None:
+    """One structured line per rejection: status, code, route template; never the token."""
+    client, _, _ = served
+    with structlog.testing.capture_logs() as logs:
+        await client.post("/tools/t", json={}, headers={"authorization": "Bearer wrong-token-123"})
+    [line] = [entry for entry in logs if entry["event"] == "request_rejected"]
+    assert (line["status"], line["error"], line["route"]) == (
+        401,
+        "unauthorized",
+        "/tools/{tool_name}",
+    )
+    assert "wrong-token-123" not in str(logs)
+    assert TOKEN not in str(logs)
+
+
+async def test_an_accepted_tool_call_is_logged_with_its_ids(served: Served) -> None:
+    """The accepted line carries the call id and the request id, for grep and for joins."""
+    client, _, _ = served
+    with structlog.testing.capture_logs() as logs:
+        response = await _tool(client)
+    [line] = [entry for entry in logs if entry["event"] == "tool_call_accepted"]
+    assert line["call_control_id"] == CALL
+    assert line["request_id"] == response.json()["request_id"]

@@ -8,12 +8,7 @@ from confluent_kafka import KafkaError as RdKafkaError
 from callstream.config.services import IngressConfig
 from callstream.errors import KafkaUnavailable, PublishFailed
 from callstream.kafka import KafkaConnection
-from ingress.kafka_publisher import (
-    LogThrottle,
-    delivery_error,
-    ingress_producer_config,
-    message_timeout_ms,
-)
+from ingress.kafka_publisher import delivery_error, ingress_producer_config, message_timeout_ms
 
 
 @pytest.mark.parametrize(
@@ -57,16 +52,3 @@ def test_delivery_failures_are_sorted_into_retryable_or_not(code: int, kind: typ
     error = delivery_error(RdKafkaError(code))
     assert type(error) is kind
     assert RdKafkaError(code).name() in str(error)
-
-
-def test_repeated_client_errors_are_logged_once_an_interval_with_a_count() -> None:
-    """The first of a kind passes, repeats are held and counted, the next interval reports them."""
-    now = [100.0]
-    throttle = LogThrottle(30.0, clock=lambda: now[0])
-    assert throttle.admit("_TRANSPORT") == 0
-    assert throttle.admit("_TRANSPORT") is None
-    assert throttle.admit("_ALL_BROKERS_DOWN") == 0, "each kind on its own"
-    now[0] += 10
-    assert throttle.admit("_TRANSPORT") is None
-    now[0] += 25
-    assert throttle.admit("_TRANSPORT") == 2
