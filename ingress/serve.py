@@ -9,6 +9,7 @@ listens on (``--port 0`` picks a free one).
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 
 import uvicorn
@@ -47,7 +48,12 @@ def app_from_environment() -> FastAPI:
         secrets=settings.secret_values(),
         service="ingress",
     )
-    return build_app(settings)
+    app = build_app(settings)
+    # Everything imported and built so far lives as long as the process. Freezing it
+    # keeps the cyclic collector from rescanning it: measured (bench/ingress), full
+    # collections of this heap paused the event loop for up to ~130 ms under load.
+    gc.freeze()
+    return app
 
 
 def serve(*, host: str, port: int, workers: int, announce: Callable[[str], None]) -> None:

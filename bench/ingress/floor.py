@@ -1,6 +1,6 @@
 """The floor: what confluent-kafka alone achieves on the same broker, and the publisher choice.
 
-``raw_floor`` measures the producer with no HTTP and no asyncio at all
+``BareProducer`` measures the producer with no HTTP and no asyncio at all
 (produce, then serve delivery reports until the acknowledgement): one record
 at a time, at the benchmark's offered rate, and flat out. The ingress's
 figures are reported as ratios of these.
@@ -32,66 +32,72 @@ def _key(n: int) -> bytes:
     return f"v3:bench-call-{n % 1000:04d}".encode()
 
 
-def raw_floor(
-    config: dict[str, Any], topic: str, *, rate: float, duration_s: float, burst: int
-) -> dict[str, object]:
-    """Sequential, paced and flat-out produce-to-ack figures of a bare producer."""
-    producer = Producer(config)
-    producer.produce(topic, VALUE, _key(0))
-    producer.flush(30)  # connection, metadata and producer id out of the way
+class BareProducer:
+    """A confluent-kafka producer with the ingress's settings and nothing else around it."""
 
-    sequential: list[float] = []
-    acked: list[float] = []
-    for n in range(500):
-        acked.clear()
-        started = time.perf_counter()
-        producer.produce(
-            topic, VALUE, _key(n), on_delivery=lambda _e, _m: acked.append(time.perf_counter())
-        )
-        while not acked:
-            producer.poll(1.0)
-        sequential.append(acked[0] - started)
+    def __init__(self, config: dict[str, Any], topic: str) -> None:
+        self._producer = Producer(config)
+        self._topic = topic
 
-    paced: list[float] = []
-    total = int(rate * duration_s)
-    start = time.perf_counter() + 0.01
-    for n in range(total):
-        due = start + n / rate
-        while (wait := due - time.perf_counter()) > 0:
-            producer.poll(wait)
+    def warm_up(self, records: int) -> None:
+        """Connection, metadata, producer id and the broker's JIT out of the way."""
+        for n in range(records):
+            self._produce(n, None)
+        self._producer.flush(120)
 
-        def on_paced(err: object, _m: object, due: float = due) -> None:
-            if err is None:
-                paced.append(time.perf_counter() - due)
-
-        producer.produce(topic, VALUE, _key(n), on_delivery=on_paced)
-        producer.poll(0)
-    producer.flush(60)
-    paced_elapsed = time.perf_counter() - start
-
-    flat: list[float] = []
-    started = time.perf_counter()
-    for n in range(burst):
-        sent = time.perf_counter()
-
-        def on_flat(err: object, _m: object, sent: float = sent) -> None:
-            if err is None:
-                flat.append(time.perf_counter() - sent)
-
+    def _produce(self, n: int, on_delivery: Callable[[Any, Any], None] | None) -> None:
         while True:
             try:
-                producer.produce(topic, VALUE, _key(n), on_delivery=on_flat)
+                self._producer.produce(self._topic, VALUE, _key(n), on_delivery=on_delivery)
                 break
             except BufferError:
-                producer.poll(0.01)
-        producer.poll(0)
-    producer.flush(120)
-    flat_elapsed = time.perf_counter() - started
-    return {
-        "sequential": summary(sequential, sum(sequential)),
-        "paced": summary(paced, paced_elapsed) | {"offered_per_s": rate},
-        "saturation": summary(flat, flat_elapsed),
-    }
+                self._producer.poll(0.01)
+        self._producer.poll(0)
+
+    def sequential(self, records: int = 500) -> dict[str, object]:
+        """One record at a time: produce, then serve reports until its acknowledgement."""
+        latencies: list[float] = []
+        acked: list[float] = []
+        for n in range(records):
+            acked.clear()
+            started = time.perf_counter()
+            self._produce(n, lambda _e, _m: acked.append(time.perf_counter()))
+            while not acked:
+                self._producer.poll(1.0)
+            latencies.append(acked[0] - started)
+        return summary(latencies, sum(latencies))
+
+    def paced(self, rate: float, duration_s: float) -> dict[str, object]:
+        """At a fixed rate; each latency from the record's due time to its acknowledgement."""
+        latencies: list[float] = []
+        start = time.perf_counter() + 0.01
+        for n in range(int(rate * duration_s)):
+            due = start + n / rate
+            while (wait := due - time.perf_counter()) > 0:
+                self._producer.poll(wait)
+
+            def acked(err: object, _m: object, due: float = due) -> None:
+                if err is None:
+                    latencies.append(time.perf_counter() - due)
+
+            self._produce(n, acked)
+        self._producer.flush(60)
+        return summary(latencies, time.perf_counter() - start) | {"offered_per_s": rate}
+
+    def flat_out(self, records: int) -> dict[str, object]:
+        """As fast as the bounded queue takes them; acknowledgements per second."""
+        latencies: list[float] = []
+        started = time.perf_counter()
+        for n in range(records):
+            sent = time.perf_counter()
+
+            def acked(err: object, _m: object, sent: float = sent) -> None:
+                if err is None:
+                    latencies.append(time.perf_counter() - sent)
+
+            self._produce(n, acked)
+        self._producer.flush(120)
+        return summary(latencies, time.perf_counter() - started)
 
 
 Publish = Callable[[int], Awaitable[None]]
