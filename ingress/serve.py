@@ -71,6 +71,9 @@ def serve(*, host: str, port: int, workers: int, announce: Callable[[str], None]
         access_log=False,  # the routes log each accepted request with its ids
         server_header=False,
         timeout_graceful_shutdown=30,
+        # The supervisor pings each worker and kills one that does not answer in time,
+        # starting from its spawn; uvicorn's 5 s kill-and-respawn loops on a loaded host.
+        timeout_worker_healthcheck=30,
     )
     sock = config.bind_socket()
     # Listening now means a request sent after the announcement waits in the backlog

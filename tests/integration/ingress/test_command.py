@@ -79,7 +79,8 @@ def test_two_workers_serve_one_address_and_stop_on_sigterm(
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 0, stderr
+        sys.stderr.write(stderr)  # shown by pytest when the test fails
+    assert process.returncode == 0
     assert "Traceback" not in stderr
     assert TOKEN not in stderr
     assert '"event": "tool_call_accepted"' in stderr, "workers log JSON lines with the ids"
