@@ -1,4 +1,4 @@
-"""Test helpers for the ingress: an in-memory ``Publisher``, webhook signing, a threaded server.
+"""Test helpers for the ingress: in-memory ``Publisher``, webhook signing, servers and processes.
 
 Like ``structlog.testing``: shipped with the package, starts nothing. The
 ``MemoryPublisher`` keeps what it was asked to publish and can be told to fail
@@ -11,10 +11,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import queue
+import re
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import IO
 
 import uvicorn
 from nacl.signing import SigningKey
@@ -121,3 +125,35 @@ def serve_in_thread(app: ASGIApp, *, startup_timeout_s: float = 60.0) -> Iterato
         server.should_exit = True
         thread.join(timeout=60)
         sock.close()
+
+
+def wait_for_line(
+    process: subprocess.Popen[str], pattern: re.Pattern[str], *, timeout_s: float
+) -> re.Match[str]:
+    """The first line ``process`` prints on stdout that matches ``pattern``.
+
+    Reads in a thread: polling the pipe with select misses lines that the text
+    wrapper has already buffered, which hangs when two lines arrive together.
+    """
+    assert process.stdout is not None
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def pump(stream: IO[str]) -> None:
+        for line in stream:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, args=(process.stdout,), daemon=True).start()
+    deadline = time.monotonic() + timeout_s
+    seen: list[str] = []
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            break
+        if line is None:
+            raise AssertionError(f"exited with {process.wait()} before printing it: {seen}")
+        seen.append(line)
+        if match := pattern.search(line):
+            return match
+    raise AssertionError(f"no line matching {pattern.pattern!r} in {timeout_s:g} s: {seen}")

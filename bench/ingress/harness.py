@@ -10,7 +10,6 @@ import contextlib
 import json
 import os
 import re
-import selectors
 import signal
 import subprocess
 import sys
@@ -22,23 +21,9 @@ from pathlib import Path
 import httpx
 import psutil
 
+from ingress.testing import wait_for_line
+
 LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
-
-
-def _read_line(process: subprocess.Popen[str], pattern: re.Pattern[str], timeout_s: float) -> str:
-    assert process.stdout is not None
-    selector = selectors.DefaultSelector()
-    selector.register(process.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if not selector.select(timeout=1):
-            if process.poll() is not None:
-                raise RuntimeError(f"{process.args} exited with {process.returncode}")
-            continue
-        line = process.stdout.readline()
-        if match := pattern.search(line):
-            return match.group(1)
-    raise RuntimeError(f"{process.args} never printed {pattern.pattern}")
 
 
 def _stop(process: subprocess.Popen[str], sig: int = signal.SIGTERM) -> None:
@@ -86,7 +71,7 @@ def ingress_process(
             command, env=os.environ | env, stdout=subprocess.PIPE, stderr=log, text=True
         )
         try:
-            url = _read_line(process, LISTENING, timeout_s=120)
+            url = wait_for_line(process, LISTENING, timeout_s=120).group(1)
             deadline = time.monotonic() + 120
             while httpx.get(f"{url}/readyz", timeout=30).status_code != 200:
                 if time.monotonic() > deadline:
@@ -104,7 +89,7 @@ def null_server() -> Iterator[Served]:
         [sys.executable, "-m", "bench.ingress.nullserver"], stdout=subprocess.PIPE, text=True
     )
     try:
-        port = _read_line(process, re.compile(r"^(\d+)$"), timeout_s=60)
+        port = wait_for_line(process, re.compile(r"^(\d+)$"), timeout_s=60).group(1)
         yield Served(f"http://127.0.0.1:{port}", process)
     finally:
         _stop(process)

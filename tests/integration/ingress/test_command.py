@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import os
 import re
-import selectors
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -18,27 +16,10 @@ from callstream.kafka import KafkaConnection, ensure_topics
 from callstream.records import ToolCall, decode
 from callstream.testing.kafka import consume
 from callstream.topics import Topics, topic_specs
+from ingress.testing import wait_for_line
 from tests.integration.ingress.conftest import TOKEN, wait_for_leaders
 
 LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+) \(2 workers")
-
-
-def _read_line_matching(process: subprocess.Popen[str], pattern: re.Pattern[str]) -> re.Match[str]:
-    assert process.stdout is not None
-    selector = selectors.DefaultSelector()
-    selector.register(process.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + 120
-    seen = []
-    while time.monotonic() < deadline:
-        if not selector.select(timeout=1):
-            assert process.poll() is None, f"exited early: {seen}"
-            continue
-        line = process.stdout.readline()
-        assert line, f"stdout closed: {seen}"
-        seen.append(line)
-        if match := pattern.search(line):
-            return match
-    raise AssertionError(f"never announced its address: {seen}")
 
 
 def test_two_workers_serve_one_address_and_stop_on_sigterm(
@@ -64,7 +45,7 @@ def test_two_workers_serve_one_address_and_stop_on_sigterm(
         text=True,
     )
     try:
-        url = _read_line_matching(process, LISTENING).group(1)
+        url = wait_for_line(process, LISTENING, timeout_s=120).group(1)
         call = f"v3:{uuid.uuid4().hex}"
         response = httpx.post(
             f"{url}/tools/lookup_order_status",
