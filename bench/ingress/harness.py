@@ -61,7 +61,7 @@ def ingress_process(
             "-m",
             "pyinstrument",
             "-r",
-            "html",
+            "pyisession",
             "-o",
             str(profile_path),
             *command[1:],
@@ -93,6 +93,29 @@ def null_server() -> Iterator[Served]:
         yield Served(f"http://127.0.0.1:{port}", process)
     finally:
         _stop(process)
+
+
+def render_profile(session: Path, out: Path) -> None:
+    """A call-tree text report (share of all samples) of a saved pyinstrument session."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pyinstrument",
+            f"--load={session}",
+            "-r",
+            "text",
+            "-p",
+            "time=percent_of_total",
+            "-p",
+            "processor_options.filter_threshold=0.005",
+            "--no-color",
+            "-o",
+            str(out),
+        ],
+        check=True,
+        timeout=300,
+    )
 
 
 def load(
