@@ -10,7 +10,8 @@ started for the run) and loopback only, each bounded in time:
 4. rounds, side by side under the same neighbours: the bare producer at the
    offered rate, then the ingress (``callstream ingress``, a real process)
    at that rate, then the ingress saturated; every 202 is finally counted
-   on the topic. Medians over the rounds are the headline figures.
+   on the topic. Medians over the rounds are the headline figures;
+5. the app's own CPU per request, called in process (``inprocess.py``).
 
 Writes bench/results/ingress-<time>.json and prints the figures with ratios.
 """
@@ -173,6 +174,8 @@ def run(args: argparse.Namespace, conn: KafkaConnection, broker_pid: int | None)
             saturated = _with_cpu(meter, load(mode="saturate", duration_s=args.duration))
             accepted += int(fixed["accepted"]) + int(saturated["accepted"])
             rounds.append({"floor_paced": paced, "fixed_rate": fixed, "saturation": saturated})
+    print("the app's own cost per request, in process ...", flush=True)
+    report["app_in_process_us"] = {level: harness.app_cost(level) for level in ("INFO", "WARNING")}
     if profile is not None:
         harness.render_profile(profile, RESULTS / "ingress-profile.txt")
         report["profile"] = str(RESULTS / "ingress-profile.txt")
@@ -204,7 +207,21 @@ def run(args: argparse.Namespace, conn: KafkaConnection, broker_pid: int | None)
             ]
         ),
         "ingress_cores_at_saturation": _median([r["saturation"]["cpu"]["ingress"] for r in rounds]),
+        # Less sensitive to the neighbours than the rate itself: what a core of it buys.
+        "saturation_acks_per_ingress_core": _median(
+            [
+                _ratio(r["saturation"]["accepted_per_s"], r["saturation"]["cpu"]["ingress"])
+                for r in rounds
+            ]
+        ),
         "others_cores_at_saturation": _median([r["saturation"]["cpu"]["others"] for r in rounds]),
+        "process_us_per_request_at_saturation": _median(
+            [
+                1e6 * r["saturation"]["cpu"]["ingress"] / r["saturation"]["accepted_per_s"]
+                for r in rounds
+                if r["saturation"]["accepted_per_s"]
+            ]
+        ),
     }
     return report
 
@@ -241,7 +258,14 @@ def _print(report: dict[str, Any]) -> None:
         f"median: ingress at {report['settings']['rate']:g}/s p99 {median['fixed_rate_p99_ms']} "
         f"ms (x{median['fixed_rate_p99_vs_floor']} the floor's); saturated "
         f"{median['saturation_acks_per_s']} acks/s (x{median['saturation_vs_floor_flat_out']} the "
-        f"bare producer, x{median['saturation_vs_generator_ceiling']} the generator ceiling)"
+        f"bare producer, x{median['saturation_vs_generator_ceiling']} the generator ceiling), "
+        f"{median['saturation_acks_per_ingress_core']} acks/s per core the ingress used"
+    )
+    app = report["app_in_process_us"]
+    print(
+        f"per request: the process spends {median['process_us_per_request_at_saturation']} us "
+        f"of CPU when saturated; the app alone, in process, {app['INFO']} us at INFO, "
+        f"{app['WARNING']} us at WARNING"
     )
     durability = report["durability"]
     print(

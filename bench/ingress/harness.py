@@ -149,6 +149,18 @@ def load(
     return summary
 
 
+def app_cost(log_level: str) -> float:
+    """Microseconds the ASGI app spends per tool call in process (``bench.ingress.inprocess``)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.ingress.inprocess", "--log-level", log_level],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    return float(json.loads(result.stdout)["us_per_request"])
+
+
 class CpuMeter:
     """CPU seconds used by some processes, and by the whole machine, over a phase."""
 
