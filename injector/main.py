@@ -128,6 +128,7 @@ class InjectorApp:
     def close(self) -> None:
         if self._probe is not None:
             self._probe.stop()
+            self._probe = None
         if self._ops is not None:
             self._ops.stop()
 
@@ -167,6 +168,8 @@ class InjectorApp:
                     # Prefetch stays modest: the service's own buffer is the backpressure point.
                     "queued.max.messages.kbytes": 16 * 1024,
                     "enable.partition.eof": False,
+                    "session.timeout.ms": int(config.session_timeout_s * 1000),
+                    "heartbeat.interval.ms": int(config.session_timeout_s * 1000 / 5),
                 },
             )
         )
@@ -189,6 +192,8 @@ class InjectorApp:
             recorder.close(5.0)
             for sig in signals:
                 loop.remove_signal_handler(sig)
+            # Drop the last references so librdkafka's handles are destroyed now, not at exit.
+            self._injector = None
 
     def _record_failed(self, detail: str) -> None:
         if self._injector is not None:

@@ -145,8 +145,9 @@ class Injector:
         await asyncio.gather(*lanes, return_exceptions=True)
         if not await self._recorder.drain(max(5.0, grace)):
             log.error("some outcome records were not acknowledged; their offsets stay open")
-        await consumer.close(self._tracker.committable())
-        log.info("stopped", committed=self._tracker.committable())
+        final = self._tracker.committable()
+        await consumer.close(final)
+        log.info("stopped", committed=final)
 
     async def _commit_loop(self) -> None:
         while True:

@@ -124,3 +124,12 @@ class InjectorConfig(BaseModel):
         default=10.0,
         description="on SIGTERM or a revoke, how long in-flight requests may take to finish",
     )
+    session_timeout_s: float = Field(
+        default=10.0,
+        ge=6.0,
+        le=300.0,
+        description=(
+            "how soon the group gives a crashed injector's partitions to another "
+            "(Kafka's default is 45 s: too long for messages into live calls)"
+        ),
+    )
