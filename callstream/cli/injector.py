@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from callstream.errors import ConfigError
 from callstream.logs import configure_logging
 from callstream.settings import load_settings
 
@@ -23,6 +24,10 @@ def injector(ops_port: int | None) -> None:
     refused key. SIGTERM or Ctrl-C stops it gracefully.
     """
     settings = load_settings()
+    if settings.env.telnyx_api_key is None:
+        raise ConfigError(
+            "TELNYX_API_KEY is not set: the injector sends it as the Add Messages bearer key"
+        )
     configure_logging(
         level=settings.env.callstream_log_level,
         fmt=settings.env.callstream_log_format,
