@@ -35,6 +35,8 @@ from injector.policy import Failure, Reply, Result
 
 # An error body is read for its codes only; nothing the remote sends is kept whole.
 MAX_ERROR_BODY_BYTES = 64 * 1024
+# Each call's URL is built once while the call is live (the quoting showed in profiles).
+_URL_CACHE_SIZE = 20_000
 
 
 @dataclass(frozen=True)
@@ -136,14 +138,21 @@ class AddMessagesClient:
             "Accept": "application/json",
         }
         self._sender = sender
+        self._urls: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"AddMessagesClient(base_url={self._base!r})"  # never the key
 
     def url_for(self, call_control_id: str) -> str:
         """The action's URL, the call id encoded as a single path segment."""
-        segment = quote(call_control_id, safe="")
-        return f"{self._base}/calls/{segment}/actions/ai_assistant_add_messages"
+        url = self._urls.get(call_control_id)
+        if url is None:
+            if len(self._urls) >= _URL_CACHE_SIZE:
+                self._urls.clear()  # live calls are few; a rare rebuild costs less than LRU upkeep
+            segment = quote(call_control_id, safe="")
+            url = f"{self._base}/calls/{segment}/actions/ai_assistant_add_messages"
+            self._urls[call_control_id] = url
+        return url
 
     @staticmethod
     def body_for(injection: Injection) -> bytes:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 import time
 from collections import Counter
@@ -102,6 +103,9 @@ class Injector:
         self._wake = asyncio.Event()
         self._progress = asyncio.Event()
         self._consumer: ConsumerControl | None = None
+        # Decided once: at thousands of deliveries a second, even a filtered-out
+        # structlog call costs (its processors run before the level filter).
+        self._log_each_delivery = logging.getLogger("injector").isEnabledFor(logging.DEBUG)
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -329,6 +333,8 @@ class Injector:
                 )
         elif ending.outcome == "call_ended":
             self._ended.add(injection.call_control_id, at)
+        if ending.outcome == "delivered" and not self._log_each_delivery:
+            return
         logged = log.debug if ending.outcome == "delivered" else log.info
         logged(
             "delivery ended",
