@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import random
 import time
-from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
@@ -32,15 +30,15 @@ from callstream.config.services import InjectorConfig
 from callstream.errors import CredentialsRejected, RecordError
 from callstream.ops import Health
 from callstream.records import Injection, decode, utcnow
+from injector.backlog import Backlog
 from injector.client import AddMessagesClient
-from injector.delivery import Abandoned, Finished, Halted, Toolkit, deliver
+from injector.delivery import Abandoned, Halted
 from injector.jobs import Job, Lane, writes_for
 from injector.memory import RecentSet
-from injector.metrics import InjectorMetrics, attempt_result
-from injector.offsets import OffsetTracker
-from injector.outcomes import end_to_end_ms, poison_letter
-from injector.policy import Result
+from injector.metrics import InjectorMetrics
+from injector.outcomes import poison_letter
 from injector.recorder import DeadLetterWrite, Recorder
+from injector.runner import JobRunner
 
 log = structlog.get_logger("injector")
 
@@ -81,31 +79,34 @@ class Injector:
     ) -> None:
         self._config = config
         self._topic = topic
-        self._client = client
         self._recorder = recorder
         self._health = health
         self._metrics = metrics
-        self._ledger = ledger
-        self._ended = ended_calls
-        self._rng = rng or random.Random()  # noqa: S311 - retry jitter, not a secret
         self._wall = wall_clock
         self._monotonic = monotonic
-        self._tracker = OffsetTracker()
+        self._backlog = Backlog(
+            max_buffered=config.max_buffered,
+            pause=lambda: self._consumer.pause_all() if self._consumer else None,
+            resume=lambda: self._consumer.resume_all() if self._consumer else None,
+            on_change=metrics.buffered.set,
+        )
         self._lanes: dict[str, Lane] = {}
-        self._slots = asyncio.Semaphore(config.max_in_flight)
-        self._active: Counter[int] = Counter()
-        self._leaving: set[int] = set()
-        self._buffered = 0
-        self._paused = False
+        self._runner = JobRunner(
+            client=client,
+            metrics=metrics,
+            ledger=ledger,
+            ended_calls=ended_calls,
+            schedule=config.retry,
+            max_in_flight=config.max_in_flight,
+            rng=rng or random.Random(),  # noqa: S311 - retry jitter, not a secret
+            wall_clock=wall_clock,
+            monotonic=monotonic,
+        )
         self._halted: CredentialsRejected | None = None
         self._stopping = False
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
-        self._progress = asyncio.Event()
         self._consumer: ConsumerControl | None = None
-        # Decided once: at thousands of deliveries a second, even a filtered-out
-        # structlog call costs (its processors run before the level filter).
-        self._log_each_delivery = logging.getLogger("injector").isEnabledFor(logging.DEBUG)
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -136,11 +137,12 @@ class Injector:
 
     async def _shut_down(self, consumer: ConsumerControl) -> None:
         grace = self._config.shutdown_grace_s
-        log.info("shutting down", in_flight=sum(self._active.values()), grace_s=grace)
+        log.info("shutting down", in_flight=self._backlog.in_flight, grace_s=grace)
         self._stopping = True
+        self._backlog.frozen = True
         consumer.stop_fetching()
         self._wake_waiters()
-        finished = await self._wait_idle(lambda: not +self._active, grace)
+        finished = await self._backlog.wait(self._backlog.idle, grace)
         lanes = [lane.task for lane in self._lanes.values() if lane.task is not None]
         if not finished:
             log.warning("in-flight deliveries outlived the grace; abandoned", count=len(lanes))
@@ -149,7 +151,7 @@ class Injector:
         await asyncio.gather(*lanes, return_exceptions=True)
         if not await self._recorder.drain(max(5.0, grace)):
             log.error("some outcome records were not acknowledged; their offsets stay open")
-        final = self._tracker.committable()
+        final = self._backlog.offsets.committable()
         await consumer.close(final)
         log.info("stopped", committed=final)
 
@@ -157,21 +159,21 @@ class Injector:
         while True:
             await asyncio.sleep(COMMIT_INTERVAL_S)
             self._health.beat()
-            offsets = self._tracker.commits()
+            offsets = self._backlog.offsets.commits()
             if offsets and self._consumer is not None:
                 self._consumer.commit(offsets)
 
     # --- consumer hooks (called on the loop by the consumer thread) ---------------------------
 
     def on_assigned(self, partitions: list[int]) -> None:
-        self._tracker.assign(partitions)
+        self._backlog.offsets.assign(partitions)
 
     async def on_revoked(self, partitions: list[int]) -> dict[int, int]:
         """Stop starting work for ``partitions``, let in-flight work finish, return commits."""
-        self._leaving.update(partitions)
+        self._backlog.leave(partitions)
         self._wake_waiters()
-        done = await self._wait_idle(
-            lambda: all(self._active[p] == 0 for p in partitions),
+        done = await self._backlog.wait(
+            lambda: self._backlog.idle(partitions),
             0.0 if self._stopping else self._config.shutdown_grace_s,
         )
         if not done:
@@ -179,22 +181,20 @@ class Injector:
         return self._release(partitions)
 
     def on_lost(self, partitions: list[int]) -> None:
-        self._leaving.update(partitions)
+        self._backlog.leave(partitions)
         self._wake_waiters()
         self._release(partitions)
 
     def _release(self, partitions: list[int]) -> dict[int, int]:
-        offsets = self._tracker.release(partitions)
-        self._leaving.difference_update(partitions)
+        offsets = self._backlog.release(partitions)
         for partition in partitions:
-            self._active.pop(partition, None)
             with contextlib.suppress(KeyError):  # no lag was reported for it yet
                 self._metrics.consumer_lag.remove(str(partition))
         return offsets
 
     def on_watermarks(self, marks: dict[int, tuple[int, int]]) -> None:
         for partition, (high, position) in marks.items():
-            done_up_to = self._tracker.oldest_unfinished(partition)
+            done_up_to = self._backlog.offsets.oldest_unfinished(partition)
             if done_up_to is None:
                 done_up_to = position if position >= 0 else high
             self._metrics.consumer_lag.labels(str(partition)).set(max(0, high - done_up_to))
@@ -202,12 +202,11 @@ class Injector:
     def on_records(self, records: list[Message]) -> None:
         for record in records:
             partition, offset = record.partition(), record.offset()
-            if partition is None or offset is None or self._tracker.generation(partition) is None:
-                continue  # its partition was revoked meanwhile; the new owner reads it
-            if partition in self._leaving:
+            if partition is None or offset is None:
                 continue
-            generation = self._tracker.add(partition, offset)
-            self._buffered += 1
+            generation = self._backlog.receive(partition, offset)
+            if generation is None:
+                continue  # its partition was revoked meanwhile; the new owner reads it
             key, value = _as_bytes(record.key()), _as_bytes(record.value())
             try:
                 injection = decode(Injection, value)
@@ -223,18 +222,12 @@ class Injector:
             lane.jobs.append(job)
             if lane.task is None and self._halted is None:
                 lane.task = asyncio.create_task(self._work_lane(lane))
-        self._metrics.buffered.set(self._buffered)
-        if self._buffered >= self._config.max_buffered and not self._paused:
-            self._paused = True
-            if self._consumer is not None:
-                self._consumer.pause_all()
+        self._backlog.after_receiving()
 
     # --- per-call work ----------------------------------------------------------------------
 
     def _owned(self, job: Job) -> bool:
-        return job.partition not in self._leaving and self._tracker.owns(
-            job.partition, job.generation
-        )
+        return self._backlog.owns(job.partition, job.generation)
 
     async def _work_lane(self, lane: Lane) -> None:
         try:
@@ -242,7 +235,7 @@ class Injector:
                 job = lane.jobs[0]
                 if self._stopping or not self._owned(job):
                     lane.jobs.popleft()
-                    self._drop()
+                    self._backlog.drop()
                     continue
                 if not await self._process(job):
                     return  # halted: the job stays, unfinished, so its offset is never committed
@@ -254,97 +247,42 @@ class Injector:
 
     async def _process(self, job: Job) -> bool:
         """Deliver one job and hand its outcome to the recorder; False if consumption halted."""
-        injection = job.injection
-        self._active[job.partition] += 1
-        now = self._wall()
-        if self._ledger.contains(injection.injection_id, now.timestamp()):
-            self._metrics.skipped.labels("ledger").inc()
-            ending: Finished | Halted | Abandoned = Finished(
-                "delivered", None, 0, now, "already delivered (ledger); not sent again"
-            )
-        elif self._ended.contains(injection.call_control_id, now.timestamp()):
-            self._metrics.skipped.labels("ended_call").inc()
-            ending = Finished("call_ended", None, 0, now, "the call already ended; not sent")
-        else:
-            ending = await deliver(injection, self._toolkit(job))
+        self._backlog.start(job.partition)
+        ending = await self._runner.run(
+            job, may_send=lambda: self._may_send(job), wait=lambda s: self._wait(job, s)
+        )
         if isinstance(ending, Halted):
-            self._active[job.partition] -= 1
+            self._backlog.abandon(job.partition)
             self._halt(ending.reason, job)
             return False
         if isinstance(ending, Abandoned):
-            self._active[job.partition] -= 1
-            self._drop()
+            self._backlog.abandon(job.partition)
             return True
-        self._remember(job, ending)
+        self._runner.remember(job, ending)
         delivery, letter = writes_for(job, ending, topic=self._topic)
-        self._recorder.record(delivery, letter, lambda: self._finish(job))
+        self._recorder.record(
+            delivery,
+            letter,
+            lambda: self._backlog.finish(job.partition, job.generation, job.offset),
+        )
         if letter is not None:
             self._metrics.dead_letters.labels(letter.letter.reason).inc()
         return True
 
-    def _toolkit(self, job: Job) -> Toolkit:
-        async def wait(delay_s: float) -> bool:
-            deadline = self._monotonic() + delay_s
-            while (remaining := deadline - self._monotonic()) > 0:
-                if not self._may_send(job):
-                    return False
-                wake = self._wake
-                try:
-                    await asyncio.wait_for(wake.wait(), remaining)
-                except TimeoutError:
-                    break
-            return self._may_send(job)
-
-        return Toolkit(
-            send=self._send,
-            wait=wait,
-            may_send=lambda: self._may_send(job),
-            wall_clock=self._wall,
-            monotonic=self._monotonic,
-            schedule=self._config.retry,
-            rng=self._rng,
-        )
-
     def _may_send(self, job: Job) -> bool:
         return self._halted is None and not self._stopping and self._owned(job)
 
-    async def _send(self, injection: Injection) -> Result:
-        async with self._slots:
-            self._metrics.in_flight.inc()
-            started = self._monotonic()
+    async def _wait(self, job: Job, delay_s: float) -> bool:
+        """Sleep out a retry delay; False as soon as the job is withdrawn."""
+        deadline = self._monotonic() + delay_s
+        while (remaining := deadline - self._monotonic()) > 0:
+            if not self._may_send(job):
+                return False
             try:
-                result = await self._client.send(injection)
-            finally:
-                self._metrics.in_flight.dec()
-        self._metrics.remote_latency.observe(self._monotonic() - started)
-        self._metrics.attempts.labels(attempt_result(result)).inc()
-        return result
-
-    def _remember(self, job: Job, ending: Finished) -> None:
-        injection = job.injection
-        at = ending.at.timestamp()
-        self._metrics.deliveries.labels(ending.outcome).inc()
-        if ending.outcome == "delivered":
-            self._ledger.add(injection.injection_id, at)
-            self._metrics.ledger_ids.set(len(self._ledger))
-            if ending.attempts:
-                self._metrics.end_to_end_latency.observe(
-                    end_to_end_ms(injection, ending.at) / 1000.0
-                )
-        elif ending.outcome == "call_ended":
-            self._ended.add(injection.call_control_id, at)
-        if ending.outcome == "delivered" and not self._log_each_delivery:
-            return
-        logged = log.debug if ending.outcome == "delivered" else log.info
-        logged(
-            "delivery ended",
-            call_control_id=injection.call_control_id,
-            injection_id=injection.injection_id,
-            outcome=ending.outcome,
-            attempts=ending.attempts,
-            status_code=ending.status,
-            reason=ending.reason or None,
-        )
+                await asyncio.wait_for(self._wake.wait(), remaining)
+            except TimeoutError:
+                break
+        return self._may_send(job)
 
     def _dead_letter_poison(
         self,
@@ -361,36 +299,14 @@ class Injector:
         )
         log.warning("undecodable injection dead-lettered", reason=exc.reason, offset=offset)
         self._metrics.dead_letters.labels(exc.reason).inc()
-        self._active[partition] += 1
+        self._backlog.start(partition)
         self._recorder.record(
             None,
             DeadLetterWrite(key, value, letter),
-            lambda: self._finish_offset(partition, generation, offset),
+            lambda: self._backlog.finish(partition, generation, offset),
         )
 
     # --- bookkeeping ------------------------------------------------------------------------
-
-    def _finish(self, job: Job) -> None:
-        self._finish_offset(job.partition, job.generation, job.offset)
-
-    def _finish_offset(self, partition: int, generation: int, offset: int) -> None:
-        if self._tracker.finish(partition, generation, offset):
-            self._active[partition] -= 1
-        self._drop()
-
-    def _drop(self) -> None:
-        self._buffered -= 1
-        self._metrics.buffered.set(self._buffered)
-        self._progress.set()
-        if (
-            self._paused
-            and self._buffered <= self._config.max_buffered // 2
-            and self._halted is None
-            and not self._stopping
-            and self._consumer is not None
-        ):
-            self._paused = False
-            self._consumer.resume_all()
 
     def on_record_failure(self, detail: str) -> None:
         """The broker refused an outcome write: its offset stays open; say so loudly."""
@@ -401,6 +317,7 @@ class Injector:
         if self._halted is not None:
             return
         self._halted = CredentialsRejected(reason)
+        self._backlog.frozen = True
         self._health.set("credentials", False, f"halted: {reason}")
         self._metrics.halted.set(1)
         log.error(
@@ -419,20 +336,6 @@ class Injector:
     def _wake_waiters(self) -> None:
         wake, self._wake = self._wake, asyncio.Event()
         wake.set()
-
-    async def _wait_idle(self, condition: Callable[[], bool], timeout_s: float) -> bool:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout_s
-        while not condition():
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return False
-            self._progress.clear()
-            try:
-                await asyncio.wait_for(self._progress.wait(), min(remaining, 0.1))
-            except TimeoutError:
-                continue
-        return True
 
 
 def _as_bytes(value: str | bytes | None) -> bytes | None:
