@@ -44,6 +44,8 @@ class ProducerLike(Protocol):
 
     def flush(self, timeout: float = ...) -> int: ...
 
+    def close(self) -> bool: ...
+
 
 @dataclass(frozen=True)
 class DeadLetterWrite:
@@ -162,7 +164,8 @@ class Recorder:
         return self._outstanding == 0
 
     def close(self, timeout_s: float) -> None:
-        """Stop the polling task and flush what is left (blocking, at shutdown only)."""
+        """Stop the polling task, flush what is left and close the producer (at shutdown)."""
         self._closed = True
         self._wake.set()
         self._producer.flush(timeout_s)
+        self._producer.close()

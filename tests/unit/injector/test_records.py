@@ -84,6 +84,9 @@ class FakeProducer:
     def flush(self, timeout: float = 0) -> int:
         return 0
 
+    def close(self) -> bool:
+        return True
+
 
 def test_an_offset_finishes_only_when_every_write_is_acknowledged() -> None:
     """With a delivery and a dead letter, on_recorded waits for both acks."""
