@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import queue
 import threading
 import time
@@ -44,6 +45,8 @@ class ConsumerHooks(Protocol):
     def on_records(self, records: list[Message]) -> None: ...
 
     def on_watermarks(self, marks: dict[int, tuple[int, int]]) -> None: ...
+
+    def on_consumer_failed(self, detail: str) -> None: ...
 
 
 Command = Callable[[], None]
@@ -106,7 +109,8 @@ class ConsumerThread:
             self._commit(offsets, asynchronous=False)
             self._closing = True
 
-        self._commands.put(closing)
+        if self._thread.is_alive():
+            self._commands.put(closing)
         await asyncio.wrap_future(self._closed)
 
     # --- the consumer thread ----------------------------------------------------------------
@@ -133,9 +137,11 @@ class ConsumerThread:
                     next_marks = time.monotonic() + WATERMARK_INTERVAL_S
                     self._report_watermarks()
             self._consumer.close()
-        except Exception as exc:
+        except Exception as exc:  # any failure ends consumption, and the loop is told
             log.exception("consumer thread failed")
-            self._closed.set_exception(exc)
+            self._closed.set_result(None)
+            with contextlib.suppress(RuntimeError):  # the loop is already gone
+                self._loop.call_soon_threadsafe(self._hooks.on_consumer_failed, repr(exc))
             return
         self._closed.set_result(None)
 

@@ -16,11 +16,12 @@ from typing import Any
 
 import structlog
 from confluent_kafka import Consumer, Producer
+from confluent_kafka.admin import AdminClient
 from prometheus_client import CollectorRegistry
 
 from callstream.config.services import InjectorConfig
-from callstream.errors import ConfigError
-from callstream.kafka import consumer_config, producer_config, resolve_connection
+from callstream.errors import ConfigError, KafkaUnavailable, TopicError
+from callstream.kafka import admin_config, consumer_config, producer_config, resolve_connection
 from callstream.kafka.admin import wait_for_broker
 from callstream.ops import Health, OpsServer
 from callstream.records import utcnow
@@ -85,6 +86,7 @@ class InjectorApp:
     def prepare(self) -> None:
         """Blocking start-up: broker reachable, probes served, ledger rebuilt."""
         wait_for_broker(self._conn, timeout_s=30)
+        self._check_topics()
         self.health.set("producer", True)
         self._ops = OpsServer(
             host=self._config.ops_host,
@@ -119,6 +121,17 @@ class InjectorApp:
             ledger_rebuild_complete=rebuilt.complete,
             kafka=self._conn.describe(),
         )
+
+    def _check_topics(self) -> None:
+        topics = self._settings.topics
+        needed = [topics.injections, topics.deliveries, topics.dlq]
+        admin = AdminClient(admin_config(self._conn, "callstream-injector-admin"))
+        found = admin.list_topics(timeout=10).topics
+        missing = [name for name in needed if name not in found]
+        if missing:
+            raise TopicError(
+                f"topic(s) {', '.join(missing)} do not exist: run `callstream topics create`"
+            )
 
     def request_stop(self) -> None:
         """Begin a graceful shutdown; safe from any thread."""
@@ -187,6 +200,8 @@ class InjectorApp:
         thread.start()
         try:
             await injector.run(thread)
+            if injector.failure is not None:
+                raise KafkaUnavailable(f"the Kafka consumer failed: {injector.failure}")
         finally:
             await client.aclose()
             recorder.close(5.0)

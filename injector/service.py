@@ -107,8 +107,14 @@ class Injector:
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
         self._consumer: ConsumerControl | None = None
+        self._failure: str | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
+
+    @property
+    def failure(self) -> str | None:
+        """Why the injector stopped on its own (the consumer failed), or None."""
+        return self._failure
 
     @property
     def halted(self) -> CredentialsRejected | None:
@@ -179,6 +185,13 @@ class Injector:
         if not done:
             log.warning("revoked partitions still had deliveries in flight", partitions=partitions)
         return self._release(partitions)
+
+    def on_consumer_failed(self, detail: str) -> None:
+        """The consumer thread died: readiness red, and stop (the process exits non-zero)."""
+        self._failure = detail
+        self._health.set("consumer", False, detail)
+        log.error("the Kafka consumer failed; stopping", detail=detail)
+        self.request_stop()
 
     def on_lost(self, partitions: list[int]) -> None:
         self._backlog.leave(partitions)

@@ -36,7 +36,7 @@ def test_every_call_gets_its_messages_once_and_in_order(
     settings = settings_for(
         kafka_conn, topics, base_url=emulator.base_url, api_key=API_KEY, max_in_flight=16
     )
-    with injector_in_thread(settings):
+    with injector_in_thread(settings) as app:
         found = deliveries(kafka_conn, topics, expect=len(items), settle_s=1.0)
         group = settings.config.injector.group_id or f"{topics.prefix}injector"
         ends = end_offsets(kafka_conn, topics.injections)
@@ -44,6 +44,17 @@ def test_every_call_gets_its_messages_once_and_in_order(
             lambda: committed(kafka_conn, group, topics.injections) == ends,
             timeout_s=30,
             what="offsets committed up to the end of every partition",
+        )
+        wait_until(
+            lambda: all(
+                app.registry.get_sample_value(
+                    "callstream_injector_consumer_lag_records", {"partition": str(p)}
+                )
+                == 0
+                for p in ends
+            ),
+            timeout_s=30,
+            what="the lag metric to report every partition caught up",
         )
 
     assert len(found) == len(items), "one delivery record per injection"
