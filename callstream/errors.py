@@ -8,8 +8,9 @@
     ├── KafkaError
     │   ├── KafkaUnavailable         the broker did not answer or acknowledge in time (retryable)
     │   └── TopicError               a topic could not be created or has the wrong shape
-    └── LocalKafkaError              the embedded development broker could not be run
-        └── PrerequisiteMissing      Java or Maven is not installed
+    ├── LocalKafkaError              the embedded development broker could not be run
+    │   └── PrerequisiteMissing      Java or Maven is not installed
+    └── DevStackError                a service of `callstream dev` failed to start or died
 
 Permanent errors (bad configuration, bad records) and retryable ones (the
 broker is away) are different types, so a caller decides by ``except`` clause,
@@ -60,3 +61,7 @@ class LocalKafkaError(CallstreamError):
 
 class PrerequisiteMissing(LocalKafkaError):
     """A program the embedded broker needs (Java 17+, Maven) is not installed."""
+
+
+class DevStackError(CallstreamError):
+    """A service started by ``callstream dev`` exited or did not become ready."""
