@@ -11,8 +11,9 @@
     ├── RemoteError                  the call-control API (Add Messages) could not be used
     │   ├── RemoteUnavailable        no reply: timeout or connection failure (retryable)
     │   └── CredentialsRejected      401/403: the API key is wrong (permanent; the injector halts)
-    └── LocalKafkaError              the embedded development broker could not be run
-        └── PrerequisiteMissing      Java or Maven is not installed
+    ├── LocalKafkaError              the embedded development broker could not be run
+    │   └── PrerequisiteMissing      Java or Maven is not installed
+    └── DevStackError                a service of `callstream dev` failed to start or died
 
 Permanent errors (bad configuration, bad records) and retryable ones (the
 broker is away) are different types, so a caller decides by ``except`` clause,
@@ -83,3 +84,7 @@ class LocalKafkaError(CallstreamError):
 
 class PrerequisiteMissing(LocalKafkaError):
     """A program the embedded broker needs (Java 17+, Maven) is not installed."""
+
+
+class DevStackError(CallstreamError):
+    """A service started by ``callstream dev`` exited or did not become ready."""

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from callstream import __version__
+from callstream.cli.dlq import dlq
 from callstream.cli.injector import injector
 from callstream.cli.kafka import kafka
 from callstream.cli.topics import topics
@@ -48,6 +49,7 @@ def main() -> None:
     """
 
 
+main.add_command(dlq)
 main.add_command(injector)
 main.add_command(kafka)
 main.add_command(topics)
