@@ -79,6 +79,11 @@ class InjectorApp:
         self._injector: Injector | None = None
 
     @property
+    def serving(self) -> bool:
+        """True between the start of ``serve`` and its end."""
+        return self._injector is not None
+
+    @property
     def ops_port(self) -> int:
         assert self._ops is not None, "prepare() first"
         return self._ops.port

@@ -116,11 +116,6 @@ class Injector:
         """Why the injector stopped on its own (the consumer failed), or None."""
         return self._failure
 
-    @property
-    def halted(self) -> CredentialsRejected | None:
-        """Why consumption halted (the remote refused the key), or None."""
-        return self._halted
-
     def request_stop(self) -> None:
         """Begin a graceful shutdown (signal handlers call this)."""
         self._stop.set()

@@ -20,8 +20,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
-from pydantic import field_validator as validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -51,7 +57,7 @@ class AddMessagesIn(BaseModel):
     trigger_response: bool = False
     client_state: str | None = None
 
-    @validator("client_state")
+    @field_validator("client_state")
     @classmethod
     def _base64(cls, value: str | None) -> str | None:
         if value is not None:

@@ -155,7 +155,7 @@ def injector_in_thread(settings: Settings) -> Iterator[InjectorApp]:
     try:
         yield app
     finally:
-        wait_until(lambda: app._injector is not None or not thread.is_alive(), timeout_s=30,
+        wait_until(lambda: app.serving or not thread.is_alive(), timeout_s=30,
                    what="the injector to start serving")  # fmt: skip
         app.request_stop()
         thread.join(60)
