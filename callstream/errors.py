@@ -8,6 +8,9 @@
     ├── KafkaError
     │   ├── KafkaUnavailable         the broker did not answer or acknowledge in time (retryable)
     │   └── TopicError               a topic could not be created or has the wrong shape
+    ├── RemoteError                  the call-control API (Add Messages) could not be used
+    │   ├── RemoteUnavailable        no reply: timeout or connection failure (retryable)
+    │   └── CredentialsRejected      401/403: the API key is wrong (permanent; the injector halts)
     ├── LocalKafkaError              the embedded development broker could not be run
     │   └── PrerequisiteMissing      Java or Maven is not installed
     └── DevStackError                a service of `callstream dev` failed to start or died
@@ -53,6 +56,26 @@ class KafkaUnavailable(KafkaError):
 
 class TopicError(KafkaError):
     """A topic could not be created, or exists with a shape callstream cannot use."""
+
+
+class RemoteError(CallstreamError):
+    """The call-control API could not be used."""
+
+
+class RemoteUnavailable(RemoteError):
+    """No reply from the remote: the request timed out or the connection failed; safe to retry.
+
+    ``kind`` is ``"timeout"`` or ``"connection"``; the delivery policy decides by it.
+    """
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(f"{kind}: {detail}")
+        self.kind = kind
+        self.detail = detail
+
+
+class CredentialsRejected(RemoteError):
+    """The remote answered 401 or 403: the API key is wrong or lacks permission. Not retryable."""
 
 
 class LocalKafkaError(CallstreamError):

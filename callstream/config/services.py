@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -90,9 +90,46 @@ class InjectorConfig(BaseModel):
     ops_host: str = "127.0.0.1"
     ops_port: int = Field(default=8002, ge=0, le=65535, description="/healthz, /readyz, /metrics")
 
-    max_in_flight: PositiveInt = 1000
+    group_id: str | None = Field(
+        default=None,
+        min_length=1,
+        description="consumer group; null means '<topic prefix>injector'",
+    )
+    max_in_flight: PositiveInt = Field(
+        default=1000, description="Add Messages requests in flight at once (calls in parallel)"
+    )
+    max_buffered: PositiveInt = Field(
+        default=10_000,
+        description="records held in memory before consumption pauses (resumes at half)",
+    )
     request_timeout_s: PositiveFloat = 5.0
+    http_client: Literal["aiohttp", "httpx"] = Field(
+        default="aiohttp",
+        description=(
+            "HTTP stack of the delivery client; aiohttp measured several times faster than "
+            "httpx's pool at 1,000 concurrent calls (see the README's benchmark)"
+        ),
+    )
     retry: RetrySchedule = RetrySchedule()
-    ledger_size: PositiveInt = 1_000_000
-    ledger_horizon_s: PositiveFloat = 24 * 3600.0
-    shutdown_grace_s: PositiveFloat = 10.0
+    ledger_size: PositiveInt = Field(
+        default=1_000_000, description="delivered injection ids remembered (oldest forgotten)"
+    )
+    ledger_horizon_s: PositiveFloat = Field(
+        default=24 * 3600.0, description="how far back the ledger is rebuilt from deliveries"
+    )
+    ended_calls_size: PositiveInt = Field(
+        default=100_000, description="ended calls remembered, so later injections skip the call"
+    )
+    shutdown_grace_s: PositiveFloat = Field(
+        default=10.0,
+        description="on SIGTERM or a revoke, how long in-flight requests may take to finish",
+    )
+    session_timeout_s: float = Field(
+        default=10.0,
+        ge=6.0,
+        le=300.0,
+        description=(
+            "how soon the group gives a crashed injector's partitions to another "
+            "(Kafka's default is 45 s: too long for messages into live calls)"
+        ),
+    )

@@ -1,0 +1,1 @@
+"""Benchmark harnesses, one per service: ``python -m bench.<name>``."""
