@@ -13,6 +13,7 @@ import click
 
 from callstream import __version__
 from callstream.cli.dlq import dlq
+from callstream.cli.emulator import emulator
 from callstream.cli.injector import injector
 from callstream.cli.kafka import kafka
 from callstream.cli.topics import topics
@@ -50,6 +51,7 @@ def main() -> None:
 
 
 main.add_command(dlq)
+main.add_command(emulator)
 main.add_command(injector)
 main.add_command(kafka)
 main.add_command(topics)

@@ -34,6 +34,7 @@ from starlette.responses import JSONResponse, Response
 from callstream.emulator import replies
 from callstream.emulator.calls import AddMessages, CallBook
 from callstream.emulator.faults import FaultDecision, FaultPlan
+from callstream.emulator.peer import IngressPeer, PeerClient
 
 ADD_MESSAGES_PATH = "/calls/{call_control_id}/actions/ai_assistant_add_messages"
 
@@ -76,6 +77,21 @@ class EmulatorState:
     book: CallBook
     faults: FaultPlan
     stats: Counter[str] = field(default_factory=Counter)
+    peer: IngressPeer | None = None
+    """Where lifecycle webhooks and the assistant's tool calls go; None sends nothing."""
+    _peer_client: PeerClient | None = field(default=None, repr=False)
+
+    async def close(self) -> None:
+        """Close the connections to the ingress (at shutdown)."""
+        if self._peer_client is not None:
+            await self._peer_client.aclose()
+            self._peer_client = None
+
+    def peer_client(self) -> PeerClient | None:
+        """The client for ``peer``, made on first use inside the serving event loop."""
+        if self.peer is not None and self._peer_client is None:
+            self._peer_client = PeerClient(self.peer)
+        return self._peer_client
 
 
 def _authorized(request: Request, api_key: str) -> bool:

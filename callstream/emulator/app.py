@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -12,10 +13,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from callstream.emulator import control, replies
+from callstream.emulator import control, outbound, replies
 from callstream.emulator.api import ADD_MESSAGES_PATH, EmulatorState, add_messages
 from callstream.emulator.calls import DEFAULT_DEDUPE_WINDOW_S, CallBook
 from callstream.emulator.faults import FaultPlan, Faults
+from callstream.emulator.peer import IngressPeer
 
 DEFAULT_BASE_PATH = "/v2"
 
@@ -38,6 +40,7 @@ def create_app(
     faults: Faults | None = None,
     clock: Callable[[], float] = time.time,
     rng: random.Random | None = None,
+    peer: IngressPeer | None = None,
 ) -> Starlette:
     """An emulator accepting ``api_key``, serving the API under ``base_path`` (e.g. ``/v2``)."""
     if not api_key:
@@ -47,9 +50,21 @@ def create_app(
         api_key=api_key,
         book=CallBook(dedupe_window_s=dedupe_window_s, clock=clock),
         faults=FaultPlan(faults, rng=rng),
+        peer=peer,
     )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await state.close()
+
     app = Starlette(
-        routes=[Route(base + ADD_MESSAGES_PATH, add_messages, methods=["POST"]), *control.routes],
+        lifespan=lifespan,
+        routes=[
+            Route(base + ADD_MESSAGES_PATH, add_messages, methods=["POST"]),
+            *control.routes,
+            *outbound.routes,
+        ],
         exception_handlers={404: _not_found, 405: _not_found},
     )
     app.state.emulator = state

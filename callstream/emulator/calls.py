@@ -51,6 +51,8 @@ class Call:
 
     call_control_id: str
     started_at: float
+    from_number: str | None = None
+    to_number: str | None = None
     status: CallStatus = "live"
     ended_at: float | None = None
     commands: list[Command] = field(default_factory=list)
@@ -66,6 +68,8 @@ class Call:
         raw = Counter(r.command_id for r in self.requests if r.command_id is not None)
         return {
             "call_control_id": self.call_control_id,
+            "from": self.from_number,
+            "to": self.to_number,
             "status": self.status,
             "started_at": self.started_at,
             "ended_at": self.ended_at,
@@ -123,14 +127,25 @@ class CallBook:
         self._clock = clock
         self._calls: dict[str, Call] = {}
 
-    def start(self, call_control_id: str) -> Call:
+    def start(
+        self,
+        call_control_id: str,
+        *,
+        from_number: str | None = None,
+        to_number: str | None = None,
+    ) -> Call:
         """Make ``call_control_id`` a live call (a call already live is returned as it is)."""
         call = self._calls.get(call_control_id)
         if call is not None and call.status == "live":
             return call
         if call is not None:
             raise ValueError(f"call {call_control_id!r} has ended; call ids are not reused")
-        call = Call(call_control_id=call_control_id, started_at=self._clock())
+        call = Call(
+            call_control_id=call_control_id,
+            started_at=self._clock(),
+            from_number=from_number,
+            to_number=to_number,
+        )
         self._calls[call_control_id] = call
         return call
 

@@ -18,6 +18,7 @@ from starlette.routing import Route
 from callstream.emulator.api import EmulatorState
 from callstream.emulator.calls import Call
 from callstream.emulator.faults import Faults
+from callstream.emulator.outbound import END_EVENTS, RINGING_EVENTS, START_EVENTS, announce
 from callstream.ids import check_call_control_id
 
 PREFIX = "/_emulator"
@@ -56,26 +57,46 @@ async def _json_object(request: Request) -> dict[str, Any]:
     return value
 
 
+def _optional_str(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{name} must be a string")
+    return value
+
+
 async def start_call(request: Request) -> Response:
-    """Start a live call; the body may name its id, else one is made up."""
+    """Start a live call and announce it to the ingress when one is configured.
+
+    Body (all optional): ``call_control_id``, ``from``, ``to``, ``answer``
+    (default true; false leaves the call ringing: only ``call.initiated``).
+    """
+    state = _state(request)
     try:
         body = await _json_object(request)
         call_control_id = str(body.get("call_control_id") or f"v3:emu-{secrets.token_urlsafe(16)}")
         check_call_control_id(call_control_id)
-        call = _state(request).book.start(call_control_id)
+        call = state.book.start(
+            call_control_id,
+            from_number=_optional_str(body, "from"),
+            to_number=_optional_str(body, "to"),
+        )
     except (ValueError, TypeError) as exc:
         return _problem(400, str(exc))
-    return JSONResponse(_summary(call), 201)
+    events = START_EVENTS if body.get("answer", True) else RINGING_EVENTS
+    webhooks = await announce(state.peer_client(), call, events)
+    return JSONResponse(_summary(call) | {"webhooks": webhooks}, 201)
 
 
 async def hang_up(request: Request) -> Response:
-    """End a call: from now on it answers 422 with code 90018."""
+    """End a call (from now on it answers 422 with code 90018) and announce it."""
+    state = _state(request)
     call_control_id = request.path_params["call_control_id"]
     try:
-        call = _state(request).book.hang_up(call_control_id)
+        call = state.book.hang_up(call_control_id)
     except KeyError:
         return _problem(404, f"no call {call_control_id!r}")
-    return JSONResponse(_summary(call))
+    webhooks = await announce(state.peer_client(), call, END_EVENTS)
+    return JSONResponse(_summary(call) | {"webhooks": webhooks})
 
 
 async def transcript(request: Request) -> Response:

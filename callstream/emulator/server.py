@@ -21,6 +21,7 @@ import uvicorn
 from callstream.emulator.app import DEFAULT_BASE_PATH, create_app
 from callstream.emulator.calls import DEFAULT_DEDUPE_WINDOW_S
 from callstream.emulator.faults import Faults
+from callstream.emulator.peer import IngressPeer
 
 START_TIMEOUT_S = 30.0
 
@@ -35,6 +36,7 @@ class EmulatorOptions:
     base_path: str = DEFAULT_BASE_PATH
     dedupe_window_s: float = DEFAULT_DEDUPE_WINDOW_S
     faults: Faults = field(default_factory=Faults)
+    peer: IngressPeer | None = None
 
 
 def build_server(options: EmulatorOptions) -> uvicorn.Server:
@@ -44,6 +46,7 @@ def build_server(options: EmulatorOptions) -> uvicorn.Server:
         base_path=options.base_path,
         dedupe_window_s=options.dedupe_window_s,
         faults=options.faults,
+        peer=options.peer,
     )
     config = uvicorn.Config(
         app,
@@ -51,7 +54,7 @@ def build_server(options: EmulatorOptions) -> uvicorn.Server:
         port=options.port,
         log_level="warning",
         access_log=False,
-        lifespan="off",
+        lifespan="on",  # closes the emulator's connections to the ingress at shutdown
         # Longer than any client's idle keep-alive, so a pooled connection is
         # never closed under a client that is about to reuse it.
         timeout_keep_alive=75,
