@@ -114,7 +114,8 @@ def _call_event(state: CallState | None, item: CallEventIn, seen_as: str, step: 
     )
     target = target_status(event.event_type)
     if target == "ended":
-        new = end(new, call, event.event_type, now, step.out)
+        limit = step.rules.streams.max_seen_ids_per_call
+        new = end(new, call, event.event_type, now, step.out, seen_limit=limit)
     else:
         new = go_live(new, target, call, step.out)
     new = remembered(new, seen_as, step)

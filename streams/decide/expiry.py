@@ -25,6 +25,7 @@ from streams.decide.calls import Decision
 from streams.decide.lifecycle import end, keys_of
 from streams.decide.outputs import DeadLetterOut, Dropped, IndexUpdate, Output
 from streams.decide.rules import Rules
+from streams.decide.seen import remember
 from streams.state.calls import CallState
 
 
@@ -52,10 +53,12 @@ def expire(state: CallState, call: str, rules: Rules, now: float) -> Decision:
     config = rules.streams
     out: list[Output] = []
     kept = []
+    seen = state.seen
     for held in state.held:
         if held.arrived + config.grace_period_s > now:
             kept.append(held)
             continue
+        seen = remember(seen, held.digest, config.max_seen_ids_per_call)
         waited = "its call to be known" if held.waits == "call" else "its tool request"
         reason = "unknown_call" if held.waits == "call" else "unknown_request"
         error = f"waited {config.grace_period_s:g}s (the grace period) for {waited}"
@@ -66,9 +69,9 @@ def expire(state: CallState, call: str, rules: Rules, now: float) -> Decision:
             pending[request_id] = request
         else:
             out.append(Dropped("request_timeout", "tool_call", call))
-    new = dataclasses.replace(state, held=tuple(kept), pending=pending)
+    new = dataclasses.replace(state, held=tuple(kept), pending=pending, seen=seen)
     if new.live and new.last_seen + config.max_call_idle_s <= now:
-        new = end(new, call, "idle", now, out)
+        new = end(new, call, "idle", now, out, seen_limit=config.max_seen_ids_per_call)
     ended_at = new.ended_at or new.last_seen
     if new.status == "ended" and ended_at + config.ended_call_retention_s <= now:
         out.extend(IndexUpdate(key, call, "remove") for key in keys_of(new))

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 
 from streams.correlation.keys import CUSTOMER, PHONE, customer_key, normalise_phone
 from streams.decide.outputs import DeadLetterOut, IndexUpdate, Output
+from streams.decide.seen import remember
 from streams.state.calls import RANK, CallState, Status
 from streams.state.held import Held
 
@@ -103,7 +104,13 @@ def go_live(state: CallState, status: Status, call_control_id: str, out: list[Ou
 
 
 def end(
-    state: CallState, call_control_id: str, reason: str, now: float, out: list[Output]
+    state: CallState,
+    call_control_id: str,
+    reason: str,
+    now: float,
+    out: list[Output],
+    *,
+    seen_limit: int,
 ) -> CallState:
     """``state`` ended now: pending requests are dropped, held results dead-lettered."""
     if state.over:
@@ -116,6 +123,9 @@ def end(
         call_ended(held, call_control_id, f"the call ended ({reason}) before its tool request")
         for held in waiting
     )
+    seen = state.seen
+    for held in waiting:  # their fate is decided: a duplicate of one changes nothing
+        seen = remember(seen, held.digest, seen_limit)
     return dataclasses.replace(
         state,
         status="ended",
@@ -123,6 +133,7 @@ def end(
         end_reason=reason,
         pending={},
         held=tuple(held for held in state.held if held.waits != "request"),
+        seen=seen,
     )
 
 

@@ -29,7 +29,7 @@ def message(
 ) -> CallState:
     """Inject ``item`` into its live call, or hold it until the call is known."""
     if state is None or state.status == "unknown":
-        return hold(state, item, step, waits="call", arrived=arrived)
+        return hold(state, item, seen_as, step, waits="call", arrived=arrived)
     state = remembered(dataclasses.replace(state, last_seen=step.now), seen_as, step)
     if isinstance(item, SupervisorIn):
         return _supervisor(state, item, step)

@@ -44,7 +44,7 @@ def input_digest(item: Input) -> str:
 
 def remember(seen: tuple[str, ...], new: str, limit: int) -> tuple[str, ...]:
     """``seen`` with ``new`` appended, keeping at most ``limit`` (the oldest go first)."""
-    if new in seen:
+    if not new or new in seen:
         return seen
     kept = (*seen, new)
     return kept[-limit:] if len(kept) > limit else kept

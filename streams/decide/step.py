@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from callstream.errors import RecordError
 from streams.decide.inputs import Input, decode_input
 from streams.decide.lifecycle import new_call
-from streams.decide.outputs import DeadLetterOut, Output
+from streams.decide.outputs import DeadLetterOut, Dropped, Output
 from streams.decide.rules import Rules
 from streams.decide.seen import remember
 from streams.state.calls import CallState
@@ -50,16 +50,25 @@ def dead_letter(item: Input, reason: str, error: str) -> DeadLetterOut:
 
 
 def hold(
-    state: CallState | None, item: Input, step: Step, *, waits: Waits, arrived: float | None
+    state: CallState | None,
+    item: Input,
+    seen_as: str,
+    step: Step,
+    *,
+    waits: Waits,
+    arrived: float | None,
 ) -> CallState:
     """``state`` holding ``item`` until its call (or its tool request) is known."""
     base = state or new_call(step.now)
+    if any(held.digest == seen_as for held in base.held):
+        step.out.append(Dropped("duplicate", item.kind, item.call_control_id))
+        return base
     if len(base.held) >= MAX_HELD:
         error = f"more than {MAX_HELD} records are already waiting for this call"
         step.out.append(dead_letter(item, "unknown_call", error))
         return base
     since = step.now if arrived is None else arrived
-    held = Held(item.kind, item.raw, item.origin, since, waits)
+    held = Held(item.kind, item.raw, item.origin, since, waits, digest=seen_as)
     return dataclasses.replace(base, held=(*base.held, held))
 
 

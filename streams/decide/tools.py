@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import dataclasses
 
-from callstream.errors import RecordError, RenderError
+from callstream.errors import RenderError
 from streams.decide import injections
-from streams.decide.inputs import ToolCallIn, ToolResultIn, decode_input
+from streams.decide.inputs import ToolCallIn, ToolResultIn
 from streams.decide.lifecycle import go_live, learn, new_call
 from streams.decide.outputs import Dropped, Inject, RunTool
 from streams.decide.seen import digest
 from streams.decide.step import Step, dead_letter, flush, hold, remembered, revive
 from streams.state.calls import CallState, Pending
-from streams.state.held import Held
 
 
 def _plain_id(value: object) -> str | None:
@@ -51,7 +50,8 @@ def tool_call(state: CallState | None, item: ToolCallIn, seen_as: str, step: Ste
     new = remembered(new, seen_as, step)
     pending = Pending(request.tool, request.arguments, step.now)
     new = dataclasses.replace(new, pending={**new.pending, request.request_id: pending})
-    answers = [held for held in new.held if _answers(held, request.request_id, step)]
+    answer = digest("res", request.request_id)
+    answers = [held for held in new.held if held.waits == "request" and held.digest == answer]
     if not answers:
         if step.rules.tool(request.tool).backend is not None:
             step.out.append(RunTool(call, request.request_id, item.raw, item.origin))
@@ -62,28 +62,17 @@ def tool_call(state: CallState | None, item: ToolCallIn, seen_as: str, step: Ste
     return new
 
 
-def _answers(held: Held, request_id: str, step: Step) -> bool:
-    """Whether ``held`` is a result waiting for the tool request ``request_id``."""
-    if held.waits != "request":
-        return False
-    try:
-        item = decode_input(held.kind, held.raw, held.origin, step.rules.sources)
-    except RecordError:
-        return False
-    return isinstance(item, ToolResultIn) and item.record.request_id == request_id
-
-
 def tool_result(
     state: CallState | None, item: ToolResultIn, seen_as: str, step: Step, arrived: float | None
 ) -> CallState:
     """Join a result with its pending request and inject it, or hold it for the request."""
     if state is None or state.status == "unknown":
-        return hold(state, item, step, waits="call", arrived=arrived)
+        return hold(state, item, seen_as, step, waits="call", arrived=arrived)
     result, rules = item.record, step.rules
     pending = state.pending.get(result.request_id)
     if pending is None:
         if not state.has_seen(digest("req", result.request_id)):
-            return hold(state, item, step, waits="request", arrived=arrived)
+            return hold(state, item, seen_as, step, waits="request", arrived=arrived)
         timeout = rules.tool(result.tool).pending_timeout_s
         error = f"request {result.request_id} stopped waiting for its result after {timeout:g}s"
         step.out.append(dead_letter(item, "request_timeout", error))

@@ -49,7 +49,7 @@ def _walk(prefix: str, value: Any, depth: int) -> Iterator[tuple[str, str]]:
             yield prefix, "[…]"
         else:
             for index, item in enumerate(value):
-                yield from _walk(f"{prefix}.{index}", item, depth + 1)
+                yield from _walk(f"{prefix}.{index}" if prefix else str(index), item, depth + 1)
     else:
         yield prefix, one_line(value)
 

@@ -91,6 +91,8 @@ class Held:
     waits: Waits = "call"
     route: Route | None = None
     """For a source event held under a correlation key: where it is in its resolution."""
+    digest: str = ""
+    """The input's id digest (``decide.seen``), so a duplicate is not held twice."""
 
     def to_json(self) -> list[Any]:
         # The raw bytes decoded once already as JSON, so they are valid UTF-8 text.
@@ -101,11 +103,12 @@ class Held:
             self.arrived,
             self.waits,
             None if self.route is None else self.route.to_json(),
+            self.digest,
         ]
 
     @classmethod
     def from_json(cls, data: list[Any]) -> Held:
-        kind, raw, origin, arrived, waits, route = data
+        kind, raw, origin, arrived, waits, route, digest = data
         if kind not in _KINDS:
             raise ValueError(f"unknown held kind {kind!r}")
         if waits not in ("call", "request"):
@@ -117,4 +120,5 @@ class Held:
             arrived=float(arrived),
             waits=waits,
             route=None if route is None else Route.from_json(route),
+            digest=str(digest),
         )
