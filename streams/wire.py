@@ -174,7 +174,7 @@ class Wire:
 
     def _dead_letter(self, output: DeadLetterOut, now: float) -> OutRecord:
         meta = DeadLetter(
-            stage="streams",
+            stage=output.stage,
             reason=output.reason,
             error=output.error,
             topic=output.origin.topic,

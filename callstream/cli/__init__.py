@@ -13,6 +13,7 @@ import click
 
 from callstream import __version__
 from callstream.cli.kafka import kafka
+from callstream.cli.streams import streams
 from callstream.cli.topics import topics
 from callstream.errors import CallstreamError, ConfigError, PrerequisiteMissing
 
@@ -49,3 +50,4 @@ def main() -> None:
 
 main.add_command(kafka)
 main.add_command(topics)
+main.add_command(streams)

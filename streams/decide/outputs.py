@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from callstream.records import Injection
+from callstream.records import Injection, Stage
 from streams.state.held import InputKind, Origin, Route
 
 IndexOp = Literal["add", "end", "remove"]
@@ -26,6 +26,7 @@ DeadLetterReason = Literal[
     "tool_mismatch",
     "template_error",
     "misrouted",
+    "no_backend",
     "internal_error",
 ]
 """Why the streams stage dead-letters a record (``RecordError`` reasons included)."""
@@ -53,6 +54,7 @@ class DeadLetterOut:
     call_control_id: str | None = None
     key: str | bytes | None = None
     """The Kafka key to write it under (call id, correlation key, or the original key)."""
+    stage: Stage = "streams"
 
 
 @dataclass(frozen=True, slots=True)
