@@ -211,6 +211,7 @@ class WorkerProcess:
         """SIGKILL: no flush, no commit, no goodbye to the group."""
         self.process.kill()
         self.process.wait(timeout=30)
+        self._reader.join(timeout=5)
 
     def stop(self, timeout_s: float = 60.0) -> int:
         """SIGTERM, wait for a clean exit (SIGKILL after ``timeout_s``)."""
@@ -222,6 +223,8 @@ class WorkerProcess:
                 self.process.kill()
                 self.process.wait(timeout=30)
         self._reader.join(timeout=5)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
         return self.process.returncode
 
 

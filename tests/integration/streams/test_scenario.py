@@ -68,7 +68,8 @@ def test_the_reference_scenario(streams_env: StreamsEnv, tail: Tail) -> None:
         injection_id("fraud", f"F-1@{CALL}"),
     ]
     assert all(i.call_control_id == CALL for i in injections)
-    assert [i.trigger_response for i in injections] == [True, True, False, True]
+    # check_loyalty_points's message sets no trigger_response: False, as the config says.
+    assert [i.trigger_response for i in injections] == [True, False, False, True]
     assert injections[0].messages[0].content == (
         "[ORDER LOOKUP COMPLETE]\n"
         "lookup_order_status (request r-order) for order_id ORD-12345\n"
