@@ -23,11 +23,10 @@ from typing import TypeVar
 
 import httpx
 import pytest
-from confluent_kafka import Consumer
+from confluent_kafka import Consumer, Producer
 
-from callstream.kafka import KafkaConnection, consumer_config, ensure_topics
+from callstream.kafka import KafkaConnection, consumer_config, ensure_topics, producer_config
 from callstream.records import DeadLetter, Injection, Record, decode, encode
-from callstream.testing.kafka import produce
 from callstream.topics import Topics, topic_specs
 
 PARTITIONS = 4
@@ -72,6 +71,7 @@ class StreamsEnv:
     topics: Topics
     env: dict[str, str]
     workers: list[WorkerProcess] = field(default_factory=list)
+    _producer: Producer | None = None
 
     def worker(self, name: str) -> WorkerProcess:
         """Start a worker process (stopped, and killed if need be, after the test)."""
@@ -79,16 +79,36 @@ class StreamsEnv:
         self.workers.append(worker)
         return worker
 
+    def close(self) -> None:
+        """Flush and drop the test producer (before the broker goes away)."""
+        _close(self)
+
     def send(self, topic: str, *records: Record | tuple[bytes | None, bytes]) -> None:
         """Produce records keyed by their call id (or raw (key, value) pairs)."""
-        pairs = []
+        if self._producer is None:
+            self._producer = Producer(producer_config(self.conn, "streams-test-producer"))
+        failures: list[str] = []
+
+        def delivered(err: object, _: object) -> None:
+            if err is not None:
+                failures.append(str(err))
+
         for record in records:
             if isinstance(record, tuple):
-                pairs.append(record)
+                key, value = record
             else:
                 call = getattr(record, "call_control_id", None)
-                pairs.append((call.encode() if call else None, encode(record)))
-        produce(self.conn, topic, pairs)
+                key, value = (call.encode() if call else None, encode(record))
+            self._producer.produce(topic, key=key, value=value, on_delivery=delivered)
+        remaining = self._producer.flush(30)
+        assert not remaining, f"{remaining} records unacknowledged"
+        assert not failures, failures
+
+
+def _close(env: StreamsEnv) -> None:
+    if env._producer is not None:
+        env._producer.flush(10)
+        env._producer = None  # confluent-kafka closes it when collected
 
 
 def make_env(
@@ -127,6 +147,7 @@ def streams_env(
     """Topics and config for one test; every worker it starts is stopped at the end."""
     env = make_env(kafka_conn, topic_prefix, tmp_path)
     yield env
+    env.close()
     for worker in env.workers:
         worker.stop()
         # Shown by pytest only when the test failed.
@@ -159,7 +180,9 @@ class WorkerProcess:
     def logs(self) -> str:
         """Warnings and errors, then the last lines (for failure reports)."""
         worrying = [
-            line for line in self.lines if '"level": "warning"' in line or '"level": "error"' in line
+            line
+            for line in self.lines
+            if '"level": "warning"' in line or '"level": "error"' in line
         ]
         return "\n".join([*worrying[:40], "...", *self.lines[-30:]])
 
@@ -193,10 +216,9 @@ class WorkerProcess:
 
     def wait_ready(self, timeout_s: float = 90.0) -> list[int]:
         """Wait until the worker has joined its group and processed a batch."""
-        owned = wait_for(
+        return wait_for(
             self.partitions, timeout_s, lambda: f"{self.name} not ready:\n{self.logs()}"
         )
-        return owned
 
     def metric(self, name: str) -> float:
         """The sum of a metric's samples from /metrics."""
