@@ -1,0 +1,1 @@
+"""Benchmark harnesses, one package per service: ``python -m bench.<name>``."""
