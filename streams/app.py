@@ -98,6 +98,9 @@ def create_faust_app(
         broker_heartbeat_interval=min(3.0, streams.session_timeout_s / 3),
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
+        # Without a linger every output is its own produce request: under load the
+        # worker spent more time in socket.send than in its own decisions.
+        producer_linger=streams.producer_linger_s,
     )
     tables = {
         name: app.Table(

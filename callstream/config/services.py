@@ -109,6 +109,12 @@ class StreamsConfig(BaseModel):
     batch_window_s: PositiveFloat = Field(
         default=0.002, le=1.0, description="longest wait for a batch to fill"
     )
+    producer_linger_s: float = Field(
+        default=0.005,
+        ge=0.0,
+        le=0.1,
+        description="how long the worker's producer gathers records into one request",
+    )
     tool_runner_concurrency: PositiveInt = Field(
         default=32, description="tool backend requests in flight at once per worker"
     )
