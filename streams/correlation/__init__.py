@@ -1,1 +1,1 @@
-"""correlation"""
+"""Correlation keys (phone numbers in E.164, customer ids) that tie events to calls."""

@@ -1,1 +1,1 @@
-"""render"""
+"""Message text: the reference-style defaults and sandboxed templates from the config."""
