@@ -1,1 +1,1 @@
-"""Benchmark harnesses, one per service: ``python -m bench.<name>``."""
+"""Benchmark harnesses, one package per service: ``python -m bench.<name>``."""

@@ -5,6 +5,10 @@
     CallstreamError
     ├── ConfigError                  settings or YAML config invalid; fix and restart
     ├── RecordError                  a Kafka record that is not what its topic promises
+    ├── RenderError                  a message template failed for one input (dead-lettered)
+    ├── ToolBackendError             a tool's HTTP backend did not give a usable answer
+    │   ├── ToolBackendUnavailable   timeout, connection failure or 5xx (retryable)
+    │   └── ToolBackendRejected      4xx, or an answer too large to publish (permanent)
     ├── KafkaError
     │   ├── KafkaUnavailable         the broker did not answer or acknowledge in time (retryable)
     │   └── TopicError               a topic could not be created or has the wrong shape
@@ -44,6 +48,22 @@ class RecordError(CallstreamError):
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
+
+
+class RenderError(CallstreamError):
+    """A message template could not be rendered for one input; that input is dead-lettered."""
+
+
+class ToolBackendError(CallstreamError):
+    """A tool's HTTP backend did not give a usable answer."""
+
+
+class ToolBackendUnavailable(ToolBackendError):
+    """The backend timed out, could not be reached, or answered 5xx; worth another attempt."""
+
+
+class ToolBackendRejected(ToolBackendError):
+    """The backend refused the request (4xx) or answered something unusable; do not retry."""
 
 
 class KafkaError(CallstreamError):

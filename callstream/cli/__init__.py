@@ -16,6 +16,7 @@ from callstream.cli.dlq import dlq
 from callstream.cli.emulator import emulator
 from callstream.cli.injector import injector
 from callstream.cli.kafka import kafka
+from callstream.cli.streams import streams
 from callstream.cli.topics import topics
 from callstream.errors import CallstreamError, ConfigError, PrerequisiteMissing
 
@@ -55,3 +56,4 @@ main.add_command(emulator)
 main.add_command(injector)
 main.add_command(kafka)
 main.add_command(topics)
+main.add_command(streams)
