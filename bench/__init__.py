@@ -1,1 +1,1 @@
-"""callstream's benchmark harness: one package per component, each ``python -m bench.<name>``."""
+"""Benchmark harnesses, one package per service: ``python -m bench.<name>``."""

@@ -5,15 +5,23 @@
     CallstreamError
     ├── ConfigError                  settings or YAML config invalid; fix and restart
     ├── RecordError                  a Kafka record that is not what its topic promises
+    ├── RenderError                  a message template failed for one input (dead-lettered)
+    ├── ToolBackendError             a tool's HTTP backend did not give a usable answer
+    │   ├── ToolBackendUnavailable   timeout, connection failure or 5xx (retryable)
+    │   └── ToolBackendRejected      4xx, or an answer too large to publish (permanent)
     ├── KafkaError
     │   ├── KafkaUnavailable         the broker did not answer or acknowledge in time (retryable)
     │   │   └── ProducerQueueFull    the producer's bounded local queue is full (retryable)
     │   ├── PublishFailed            the broker or client refused a record (unknown topic, ...)
     │   └── TopicError               a topic could not be created or has the wrong shape
+    ├── RemoteError                  the call-control API (Add Messages) could not be used
+    │   ├── RemoteUnavailable        no reply: timeout or connection failure (retryable)
+    │   └── CredentialsRejected      401/403: the API key is wrong (permanent; the injector halts)
+    ├── WebhookSignatureError        a webhook's ED25519 signature or timestamp did not verify
+    ├── RequestRejected              an HTTP request the ingress refuses (status, code, detail)
     ├── LocalKafkaError              the embedded development broker could not be run
     │   └── PrerequisiteMissing      Java or Maven is not installed
-    ├── WebhookSignatureError        a webhook's ED25519 signature or timestamp did not verify
-    └── RequestRejected              an HTTP request the ingress refuses (status, code, detail)
+    └── DevStackError                a service of `callstream dev` failed to start or died
 
 Permanent errors (bad configuration, bad records) and retryable ones (the
 broker is away) are different types, so a caller decides by ``except`` clause,
@@ -46,6 +54,22 @@ class RecordError(CallstreamError):
         self.detail = detail
 
 
+class RenderError(CallstreamError):
+    """A message template could not be rendered for one input; that input is dead-lettered."""
+
+
+class ToolBackendError(CallstreamError):
+    """A tool's HTTP backend did not give a usable answer."""
+
+
+class ToolBackendUnavailable(ToolBackendError):
+    """The backend timed out, could not be reached, or answered 5xx; worth another attempt."""
+
+
+class ToolBackendRejected(ToolBackendError):
+    """The backend refused the request (4xx) or answered something unusable; do not retry."""
+
+
 class KafkaError(CallstreamError):
     """A Kafka operation failed."""
 
@@ -64,6 +88,26 @@ class PublishFailed(KafkaError):
 
 class TopicError(KafkaError):
     """A topic could not be created, or exists with a shape callstream cannot use."""
+
+
+class RemoteError(CallstreamError):
+    """The call-control API could not be used."""
+
+
+class RemoteUnavailable(RemoteError):
+    """No reply from the remote: the request timed out or the connection failed; safe to retry.
+
+    ``kind`` is ``"timeout"`` or ``"connection"``; the delivery policy decides by it.
+    """
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(f"{kind}: {detail}")
+        self.kind = kind
+        self.detail = detail
+
+
+class CredentialsRejected(RemoteError):
+    """The remote answered 401 or 403: the API key is wrong or lacks permission. Not retryable."""
 
 
 class LocalKafkaError(CallstreamError):
@@ -92,3 +136,7 @@ class RequestRejected(CallstreamError):
         self.code = code
         self.detail = detail
         self.headers = headers or {}
+
+
+class DevStackError(CallstreamError):
+    """A service started by ``callstream dev`` exited or did not become ready."""

@@ -57,6 +57,7 @@ class Environment(BaseSettings):
     callstream_log_format: Literal["json", "console"] = "json"
     callstream_kafka_dir: Path | None = None
     callstream_cache_dir: Path | None = None
+    callstream_emulator_signing_key: SecretStr | None = None
     java_home: Path | None = None
 
     @field_validator("callstream_topic_prefix")
@@ -123,6 +124,7 @@ class Settings:
             self.env.kafka_ssl_key_password,
             self.env.telnyx_api_key,
             self.env.callstream_ingress_token,
+            self.env.callstream_emulator_signing_key,
             *self.source_tokens.values(),
         ]
         return [s.get_secret_value() for s in candidates if s is not None]

@@ -4,6 +4,10 @@ No callstream topic is compacted: each is a log of distinct events keyed by
 call id, and compaction would keep only the newest event of each call. The
 state that *is* compacted is the streams' table changelogs, which faust creates
 with ``cleanup.policy=compact`` itself.
+
+The streams worker's internal topics (``streams.by-call``, ``streams.by-key``,
+``streams.ticks``, ``streams.tool-runs``) are made here too, with the same
+partition count as the core topics: its joins need them co-partitioned.
 """
 
 from __future__ import annotations
@@ -64,6 +68,26 @@ class Topics:
     def dlq(self) -> str:
         return self._named("dlq")
 
+    @property
+    def streams_by_call(self) -> str:
+        """Internal: records re-keyed by call id for the streams worker's join."""
+        return self._named("streams.by-call")
+
+    @property
+    def streams_by_key(self) -> str:
+        """Internal: correlation-index updates and source events keyed by correlation value."""
+        return self._named("streams.by-key")
+
+    @property
+    def streams_ticks(self) -> str:
+        """Internal: clock ticks, one per partition, so expiry runs where the state lives."""
+        return self._named("streams.ticks")
+
+    @property
+    def streams_tool_runs(self) -> str:
+        """Internal: accepted tool calls whose tool has an HTTP backend, for the tool runner."""
+        return self._named("streams.tool-runs")
+
     def source(self, name: str) -> str:
         """The topic of source ``name`` (``KeyError`` if it is not configured)."""
         return self.sources[name]
@@ -78,6 +102,15 @@ class Topics:
             "injections": self.injections,
             "deliveries": self.deliveries,
             "dlq": self.dlq,
+        }
+
+    def internal(self) -> dict[str, str]:
+        """The streams worker's own topics by role (co-partitioned with the core topics)."""
+        return {
+            "streams.by-call": self.streams_by_call,
+            "streams.by-key": self.streams_by_key,
+            "streams.ticks": self.streams_ticks,
+            "streams.tool-runs": self.streams_tool_runs,
         }
 
 
@@ -95,6 +128,8 @@ class TopicSpec:
 # a bad deploy's effects), the dead letters a month (people read them late).
 _RETENTION_DAYS = {"dlq": 30}
 _DEFAULT_RETENTION_DAYS = 7
+# Ticks are a clock, worthless once processed; an hour covers any restart.
+_RETENTION_MS = {"streams.ticks": 3600 * 1000}
 
 
 def topic_specs(topics: Topics, *, partitions: int, replication_factor: int) -> list[TopicSpec]:
@@ -106,11 +141,12 @@ def topic_specs(topics: Topics, *, partitions: int, replication_factor: int) -> 
         # Survive one broker down without losing acknowledged writes.
         base["min.insync.replicas"] = "2"
     specs = []
-    for role, name in topics.core().items():
+    for role, name in (topics.core() | topics.internal()).items():
         days = _RETENTION_DAYS.get(role, _DEFAULT_RETENTION_DAYS)
+        retention_ms = _RETENTION_MS.get(role, days * _DAY_MS)
         specs.append(
             TopicSpec(
-                name, partitions, replication_factor, base | {"retention.ms": str(days * _DAY_MS)}
+                name, partitions, replication_factor, base | {"retention.ms": str(retention_ms)}
             )
         )
     for name in sorted(set(topics.sources.values())):

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from callstream.records.messages import Role
+from callstream.records.messages import Priority, Role
 
-Priority = Literal["low", "normal", "high", "urgent"]
+__all__ = ["MessageSpec", "Priority"]
 
 
 class MessageSpec(BaseModel):

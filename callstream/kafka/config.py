@@ -48,6 +48,11 @@ def producer_config(
         # A lone webhook must not wait for a batch to fill; under load the
         # queue itself forms batches.
         "linger.ms": 1,
+        # The Java client's key hash (murmur2), not librdkafka's default (crc32):
+        # the streams worker joins topics written by this producer, by Java
+        # services and by its own aiokafka producer, and a call's records must
+        # land on the same partition number whoever wrote them.
+        "partitioner": "murmur2_random",
     }
     return config | dict(overrides or {})
 

@@ -4,7 +4,7 @@ from callstream.records.base import MAX_RECORD_BYTES, Record, decode, encode, ut
 from callstream.records.calls import CallEvent, CallEventPayload
 from callstream.records.deadletter import DeadLetter, Stage
 from callstream.records.injections import Delivery, Injection, Outcome
-from callstream.records.messages import Message, Role
+from callstream.records.messages import Message, Priority, Role
 from callstream.records.sources import (
     CustomerRef,
     FieldMap,
@@ -26,6 +26,7 @@ __all__ = [
     "Injection",
     "Message",
     "Outcome",
+    "Priority",
     "Record",
     "Role",
     "SourceEvent",

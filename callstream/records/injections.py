@@ -8,7 +8,7 @@ from pydantic import AwareDatetime, Field, NonNegativeFloat, NonNegativeInt
 
 from callstream.ids import CallControlId, NonEmptyStr
 from callstream.records.base import Record
-from callstream.records.messages import Message
+from callstream.records.messages import Message, Priority
 
 Outcome = Literal["delivered", "call_ended", "rejected", "expired", "failed"]
 """How a delivery ended. Only ``delivered`` reached the call."""
@@ -18,7 +18,8 @@ class Injection(Record):
     """``injections``: messages for one call, with a deterministic id from their cause.
 
     ``cause_at`` is when the cause happened (a tool result completed, an event
-    occurred); end-to-end latency is measured from it.
+    occurred); end-to-end latency is measured from it. ``priority`` is the
+    configured priority of the rule that rendered it.
     """
 
     injection_id: NonEmptyStr
@@ -30,6 +31,7 @@ class Injection(Record):
     created_at: AwareDatetime
     expires_at: AwareDatetime
     cause_at: AwareDatetime | None = None
+    priority: Priority = "normal"
 
 
 class Delivery(Record):

@@ -27,7 +27,7 @@ def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 def test_creates_every_topic_once_then_reports_them_existing(
     kafka_broker: BrokerHandle, kafka_conn: KafkaConnection, topic_prefix: str, tmp_path: Path
 ) -> None:
-    """First run creates the seven core topics and the source topics; the second creates none."""
+    """First run creates the core, internal and source topics; the second creates none."""
     config = tmp_path / "config.yaml"
     config.write_text(
         "sources:\n"
@@ -42,10 +42,10 @@ def test_creates_every_topic_once_then_reports_them_existing(
 
     first = _run(env, "--partitions", "4")
     assert first.returncode == 0, first.stderr
-    assert "9 created, 0 already existed" in first.stdout
+    assert "13 created, 0 already existed" in first.stdout
     second = _run(env, "--partitions", "4")
     assert second.returncode == 0, second.stderr
-    assert "0 created, 9 already existed" in second.stdout
+    assert "0 created, 13 already existed" in second.stdout
     reshaped = _run(env, "--partitions", "8")
     assert reshaped.returncode == 0, reshaped.stderr
     assert f"warning: {topic_prefix}dlq has 4 partitions, not 8; left unchanged" in reshaped.stderr
@@ -58,6 +58,7 @@ def test_creates_every_topic_once_then_reports_them_existing(
         for suffix in (
             "tool-calls", "tool-results", "call-events", "supervisor", "injections",
             "deliveries", "dlq", "crm.events", "fraud.alerts",
+            "streams.by-call", "streams.by-key", "streams.ticks", "streams.tool-runs",
         )
     }  # fmt: skip
     assert all(len(t.partitions) == 4 for t in ours.values())

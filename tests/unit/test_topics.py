@@ -16,11 +16,12 @@ def test_names_take_the_prefix_and_sources_do_not() -> None:
 
 
 def test_specs_cover_every_topic_once() -> None:
-    """Every core topic and every source topic is specified exactly once."""
+    """Every core, internal and source topic is specified exactly once."""
     topics = Topics(sources={"crm": "crm.events", "fraud": "fraud.alerts"})
     specs = topic_specs(topics, partitions=12, replication_factor=1)
     names = [spec.name for spec in specs]
-    assert sorted(names) == sorted([*topics.core().values(), "crm.events", "fraud.alerts"])
+    expected = [*topics.core().values(), *topics.internal().values(), "crm.events", "fraud.alerts"]
+    assert sorted(names) == sorted(expected)
     assert all(spec.partitions == 12 for spec in specs)
     assert all(spec.config["cleanup.policy"] == "delete" for spec in specs)
 

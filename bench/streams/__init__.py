@@ -1,0 +1,1 @@
+"""Benchmark of the streams worker against a plain consume-and-produce floor."""

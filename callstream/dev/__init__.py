@@ -1,0 +1,1 @@
+"""Local-development tools: the demo backends, the process supervisor behind ``callstream dev``."""

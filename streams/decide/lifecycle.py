@@ -1,0 +1,149 @@
+"""The call registry's state machine: statuses only move forward, ``ended`` is terminal.
+
+Call-control webhooks arrive unordered and sometimes twice. Each event type
+names the least status it proves (``call.initiated`` → ringing,
+``call.answered`` → active, ``call.hangup`` → ended, anything else → the call
+exists); the new status is the higher of the old one and that. So a hangup
+that overtakes the answer still ends the call, and the answer arriving after
+it changes nothing.
+
+Pure functions over ``CallState``; the outputs they cause (correlation-index
+updates, dead letters for what can no longer be delivered) are appended to
+the ``out`` list the caller passes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+from streams.correlation.keys import CUSTOMER, PHONE, customer_key, normalise_phone
+from streams.decide.outputs import DeadLetterOut, IndexUpdate, Output
+from streams.decide.seen import remember
+from streams.state.calls import RANK, CallState, Status
+from streams.state.held import Held
+
+ENDING = frozenset({"call.hangup", "call.conversation.ended"})
+ANSWERING = frozenset({"call.answered", "call.conversation.created", "call.bridged"})
+
+MAX_CUSTOMER_IDS = 8
+"""A call learns at most this many customer ids (one person rarely has more than one)."""
+
+
+def target_status(event_type: str) -> Status:
+    """The least status an event of ``event_type`` proves."""
+    if event_type in ENDING:
+        return "ended"
+    if event_type in ANSWERING:
+        return "active"
+    return "ringing"
+
+
+def advance(status: Status, target: Status) -> Status:
+    """The status after an event proving ``target``: never backwards, never out of ``ended``."""
+    if status in ("ended", "gone"):
+        return status
+    return target if RANK[target] > RANK[status] else status
+
+
+def new_call(now: float) -> CallState:
+    """A call first heard of now, with nothing proven yet."""
+    return CallState(status="unknown", first_seen=now, last_seen=now)
+
+
+def keys_of(state: CallState) -> Iterator[str]:
+    """The correlation keys a call is indexed under."""
+    if state.phone:
+        yield PHONE + state.phone
+    for customer in state.customer_ids:
+        yield CUSTOMER + customer
+
+
+def learn(
+    state: CallState,
+    call_control_id: str,
+    out: list[Output],
+    *,
+    region: str,
+    phone: str | None = None,
+    customer_id: str | None = None,
+) -> CallState:
+    """``state`` knowing ``phone`` and ``customer_id`` too; a live call is indexed under them.
+
+    The first phone number learnt stays (a call has one customer side); customer
+    ids accumulate, bounded.
+    """
+    new_phone = state.phone
+    customer_ids = state.customer_ids
+    new_keys: list[str] = []
+    if phone and state.phone is None:
+        e164 = normalise_phone(phone, region)
+        if e164 is not None:
+            new_phone = e164
+            new_keys.append(PHONE + e164)
+    key = customer_key(customer_id) if customer_id else None
+    if key is not None and len(customer_ids) < MAX_CUSTOMER_IDS:
+        customer = key[len(CUSTOMER) :]
+        if customer not in customer_ids:
+            customer_ids = (*customer_ids, customer)
+            new_keys.append(key)
+    if not new_keys:
+        return state
+    if state.live:
+        out.extend(IndexUpdate(key, call_control_id, "add") for key in new_keys)
+    return dataclasses.replace(state, phone=new_phone, customer_ids=customer_ids)
+
+
+def go_live(state: CallState, status: Status, call_control_id: str, out: list[Output]) -> CallState:
+    """``state`` moved to a live ``status``; on its first proof of life it is indexed."""
+    was_live = state.live
+    moved = dataclasses.replace(state, status=advance(state.status, status))
+    if moved.live and not was_live:
+        out.extend(IndexUpdate(key, call_control_id, "add") for key in keys_of(moved))
+    return moved
+
+
+def end(
+    state: CallState,
+    call_control_id: str,
+    reason: str,
+    now: float,
+    out: list[Output],
+    *,
+    seen_limit: int,
+) -> CallState:
+    """``state`` ended now: pending requests are dropped, held results dead-lettered."""
+    if state.over:
+        return state
+    # Also for a call that never went live (its hangup came first): the index then
+    # answers call_ended, not unknown_call, for a late event about it.
+    out.extend(IndexUpdate(key, call_control_id, "end") for key in keys_of(state))
+    waiting = [held for held in state.held if held.waits == "request"]
+    out.extend(
+        call_ended(held, call_control_id, f"the call ended ({reason}) before its tool request")
+        for held in waiting
+    )
+    seen = state.seen
+    for held in waiting:  # their fate is decided: a duplicate of one changes nothing
+        seen = remember(seen, held.digest, seen_limit)
+    return dataclasses.replace(
+        state,
+        status="ended",
+        ended_at=now,
+        end_reason=reason,
+        pending={},
+        held=tuple(held for held in state.held if held.waits != "request"),
+        seen=seen,
+    )
+
+
+def call_ended(held: Held, call_control_id: str, error: str) -> DeadLetterOut:
+    """The dead letter of a held record whose call ended."""
+    return DeadLetterOut(
+        raw=held.raw,
+        origin=held.origin,
+        reason="call_ended",
+        error=error,
+        call_control_id=call_control_id,
+        key=call_control_id,
+    )

@@ -1,0 +1,1 @@
+"""Message text: the reference-style defaults and sandboxed templates from the config."""

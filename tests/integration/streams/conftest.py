@@ -1,0 +1,333 @@
+"""Real ``callstream streams`` worker processes against the session's broker.
+
+Each test gets its own topic prefix (so its own topics, consumer group and
+changelogs), a YAML config with short timings, and helpers to start, kill and
+probe worker processes and to watch the output topics.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+import pytest
+from confluent_kafka import Consumer, Producer
+
+from callstream.kafka import KafkaConnection, consumer_config, ensure_topics, producer_config
+from callstream.records import DeadLetter, Injection, Record, decode, encode
+from callstream.topics import Topics, topic_specs
+
+PARTITIONS = 4
+
+BASE_CONFIG = """
+topics: {{partitions: {partitions}}}
+streams:
+  grace_period_s: {grace}
+  session_timeout_s: 6
+  tick_interval_s: 0.5
+tools:
+  lookup_order_status:
+    message:
+      headline: ORDER LOOKUP COMPLETE
+      instruction: Share these details with the customer now.
+      trigger_response: true
+  check_loyalty_points:
+    message: {{headline: LOYALTY POINTS}}
+{extra_tools}
+sources:
+  crm:
+    topic: {prefix}crm.events
+    events:
+      profile.updated: {{headline: CRM PROFILE UPDATED, trigger_response: false}}
+  fraud:
+    topic: {prefix}fraud.alerts
+    events:
+      fraud.alert: {{headline: FRAUD ALERT, trigger_response: true, priority: urgent}}
+  ticketing:
+    topic: {prefix}ticketing.events
+    events:
+      ticket.updated: {{headline: SUPPORT TICKET UPDATED}}
+"""
+
+
+@dataclass
+class StreamsEnv:
+    """One test's deployment: broker, topics, config file, environment for the workers."""
+
+    conn: KafkaConnection
+    prefix: str
+    topics: Topics
+    env: dict[str, str]
+    workers: list[WorkerProcess] = field(default_factory=list)
+    _producer: Producer | None = None
+
+    def worker(self, name: str) -> WorkerProcess:
+        """Start a worker process (stopped, and killed if need be, after the test)."""
+        worker = WorkerProcess(name, self.env)
+        self.workers.append(worker)
+        return worker
+
+    def close(self) -> None:
+        """Flush and drop the test producer (before the broker goes away)."""
+        _close(self)
+
+    def send(self, topic: str, *records: Record | tuple[bytes | None, bytes]) -> None:
+        """Produce records keyed by their call id (or raw (key, value) pairs)."""
+        if self._producer is None:
+            self._producer = Producer(producer_config(self.conn, "streams-test-producer"))
+        failures: list[str] = []
+
+        def delivered(err: object, _: object) -> None:
+            if err is not None:
+                failures.append(str(err))
+
+        for record in records:
+            if isinstance(record, tuple):
+                key, value = record
+            else:
+                call = getattr(record, "call_control_id", None)
+                key, value = (call.encode() if call else None, encode(record))
+            self._producer.produce(topic, key=key, value=value, on_delivery=delivered)
+        remaining = self._producer.flush(30)
+        assert not remaining, f"{remaining} records unacknowledged"
+        assert not failures, failures
+
+
+def _close(env: StreamsEnv) -> None:
+    if env._producer is not None:
+        env._producer.flush(10)
+        env._producer = None  # confluent-kafka closes it when collected
+
+
+def make_env(
+    conn: KafkaConnection,
+    prefix: str,
+    tmp_path: Path,
+    *,
+    grace: float = 3.0,
+    extra_tools: str = "",
+) -> StreamsEnv:
+    config = BASE_CONFIG.format(
+        partitions=PARTITIONS, grace=grace, prefix=prefix, extra_tools=extra_tools
+    )
+    path = tmp_path / "callstream.yaml"
+    path.write_text(config)
+    sources = {name: f"{prefix}{name_topic}" for name, name_topic in SOURCE_TOPICS.items()}
+    topics = Topics(prefix=prefix, sources=sources)
+    ensure_topics(conn, topic_specs(topics, partitions=PARTITIONS, replication_factor=1))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CALLSTREAM_", "KAFKA_"))}
+    env |= {
+        "KAFKA_BOOTSTRAP_SERVERS": conn.bootstrap_servers,
+        "CALLSTREAM_TOPIC_PREFIX": prefix,
+        "CALLSTREAM_CONFIG": str(path),
+        "CALLSTREAM_LOG_LEVEL": "INFO",
+    }
+    return StreamsEnv(conn, prefix, topics, env)
+
+
+SOURCE_TOPICS = {"crm": "crm.events", "fraud": "fraud.alerts", "ticketing": "ticketing.events"}
+
+
+@pytest.fixture
+def streams_env(
+    kafka_conn: KafkaConnection, topic_prefix: str, tmp_path: Path
+) -> Iterator[StreamsEnv]:
+    """Topics and config for one test; every worker it starts is stopped at the end."""
+    env = make_env(kafka_conn, topic_prefix, tmp_path)
+    yield env
+    env.close()
+    for worker in env.workers:
+        worker.stop()
+        # Shown by pytest only when the test failed.
+        print(f"----- worker {worker.name} (exit {worker.process.returncode}) -----")  # noqa: T201
+        print(worker.logs())  # noqa: T201
+
+
+class WorkerProcess:
+    """A ``callstream streams`` process, its log lines, and its probe port."""
+
+    def __init__(self, name: str, env: dict[str, str]) -> None:
+        self.name = name
+        self.lines: list[str] = []
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "callstream", "streams", "--ops-port", "0"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def logs(self) -> str:
+        """Warnings and errors, then the last lines (for failure reports)."""
+        worrying = [
+            line
+            for line in self.lines
+            if '"level": "warning"' in line or '"level": "error"' in line
+        ]
+        return "\n".join([*worrying[:40], "...", *self.lines[-30:]])
+
+    @property
+    def port(self) -> int | None:
+        for line in list(self.lines):
+            if '"streams.starting"' in line:
+                port: int = json.loads(line)["ops_port"]
+                return port
+        return None
+
+    def readyz(self) -> dict[str, object] | None:
+        port = self.port
+        if port is None:
+            return None
+        try:
+            response = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+        except httpx.HTTPError:
+            return None
+        body: dict[str, object] = response.json()
+        return body if response.status_code == 200 else None
+
+    def partitions(self) -> list[int] | None:
+        """The partitions this worker says it owns, once it is ready."""
+        body = self.readyz()
+        if body is None:
+            return None
+        detail = str(body["checks"]["joining"]["detail"])  # type: ignore[index]
+        found = re.search(r"\[(.*)\]", detail)
+        return [int(p) for p in found.group(1).split(",") if p.strip()] if found else None
+
+    def wait_ready(self, timeout_s: float = 90.0) -> list[int]:
+        """Wait until the worker has joined its group and processed a batch."""
+        return wait_for(
+            self.partitions, timeout_s, lambda: f"{self.name} not ready:\n{self.logs()}"
+        )
+
+    def metric(self, name: str) -> float:
+        """The sum of a metric's samples from /metrics."""
+        text = httpx.get(f"http://127.0.0.1:{self.port}/metrics", timeout=5).text
+        total = 0.0
+        for line in text.splitlines():
+            if line.startswith(name) and not line.startswith("#"):
+                total += float(line.rsplit(" ", 1)[1])
+        return total
+
+    def kill(self) -> None:
+        """SIGKILL: no flush, no commit, no goodbye to the group."""
+        self.process.kill()
+        self.process.wait(timeout=30)
+        self._reader.join(timeout=5)
+
+    def stop(self, timeout_s: float = 60.0) -> int:
+        """SIGTERM, wait for a clean exit (SIGKILL after ``timeout_s``)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=30)
+        self._reader.join(timeout=5)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        return self.process.returncode
+
+
+T = TypeVar("T")
+
+
+def wait_for(probe: Callable[[], T | None], timeout_s: float, explain: Callable[[], str]) -> T:
+    """Poll ``probe`` until it returns something, or fail with ``explain()``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(0.2)
+    pytest.fail(f"timed out after {timeout_s:.0f}s: {explain()}")
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One output record as the tests look at it."""
+
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes | None]]
+
+    def injection(self) -> Injection:
+        return decode(Injection, self.value)
+
+    def dead_letter(self) -> DeadLetter:
+        return DeadLetter.from_headers(self.headers)
+
+
+class Tail:
+    """Follows topics from their start (read_committed), keeping every record in order."""
+
+    def __init__(self, conn: KafkaConnection, topics: list[str]) -> None:
+        self._consumer = Consumer(
+            consumer_config(conn, "streams-test-tail", f"tail-{uuid.uuid4()}")
+        )
+        self._consumer.subscribe(topics)
+        self.records: list[Seen] = []
+
+    def poll(self) -> None:
+        while True:
+            message = self._consumer.poll(0.2)
+            if message is None:
+                return
+            if message.error():
+                continue
+            headers = message.headers() or []
+            self.records.append(
+                Seen(message.topic() or "", message.key(), message.value(), list(headers))
+            )
+
+    def on(self, topic: str) -> list[Seen]:
+        return [record for record in self.records if record.topic == topic]
+
+    def wait(self, topic: str, count: int, timeout_s: float = 60.0) -> list[Seen]:
+        """Wait until ``topic`` has at least ``count`` records; return them all."""
+
+        def enough() -> list[Seen] | None:
+            self.poll()
+            found = self.on(topic)
+            return found if len(found) >= count else None
+
+        return wait_for(enough, timeout_s, lambda: f"{len(self.on(topic))}/{count} on {topic}")
+
+    def settle(self, seconds: float) -> None:
+        """Keep reading for ``seconds`` (to see that nothing more arrives)."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.poll()
+
+    def close(self) -> None:
+        self._consumer.close()
+
+
+@pytest.fixture
+def tail(streams_env: StreamsEnv) -> Iterator[Tail]:
+    """A tail on the injections and dead-letter topics of this test."""
+    t = Tail(streams_env.conn, [streams_env.topics.injections, streams_env.topics.dlq])
+    yield t
+    t.close()
