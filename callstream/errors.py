@@ -11,10 +11,14 @@
     │   └── ToolBackendRejected      4xx, or an answer too large to publish (permanent)
     ├── KafkaError
     │   ├── KafkaUnavailable         the broker did not answer or acknowledge in time (retryable)
+    │   │   └── ProducerQueueFull    the producer's bounded local queue is full (retryable)
+    │   ├── PublishFailed            the broker or client refused a record (unknown topic, ...)
     │   └── TopicError               a topic could not be created or has the wrong shape
     ├── RemoteError                  the call-control API (Add Messages) could not be used
     │   ├── RemoteUnavailable        no reply: timeout or connection failure (retryable)
     │   └── CredentialsRejected      401/403: the API key is wrong (permanent; the injector halts)
+    ├── WebhookSignatureError        a webhook's ED25519 signature or timestamp did not verify
+    ├── RequestRejected              an HTTP request the ingress refuses (status, code, detail)
     ├── LocalKafkaError              the embedded development broker could not be run
     │   └── PrerequisiteMissing      Java or Maven is not installed
     └── DevStackError                a service of `callstream dev` failed to start or died
@@ -74,6 +78,14 @@ class KafkaUnavailable(KafkaError):
     """The broker did not answer or acknowledge within the allowed time; safe to retry."""
 
 
+class ProducerQueueFull(KafkaUnavailable):
+    """The producer's local queue is at its configured bound; the record was not taken."""
+
+
+class PublishFailed(KafkaError):
+    """The broker or the client refused a record (unknown topic, fatal producer state, ...)."""
+
+
 class TopicError(KafkaError):
     """A topic could not be created, or exists with a shape callstream cannot use."""
 
@@ -104,6 +116,26 @@ class LocalKafkaError(CallstreamError):
 
 class PrerequisiteMissing(LocalKafkaError):
     """A program the embedded broker needs (Java 17+, Maven) is not installed."""
+
+
+class WebhookSignatureError(CallstreamError):
+    """A webhook's signature, timestamp or signing key did not verify; the message says which."""
+
+
+class RequestRejected(CallstreamError):
+    """An HTTP request the ingress refuses, with the status and error code of its JSON body.
+
+    ``detail`` is shown to the caller, so it never holds a secret or a raw signature.
+    """
+
+    def __init__(
+        self, status: int, code: str, detail: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(f"{status} {code}: {detail}")
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.headers = headers or {}
 
 
 class DevStackError(CallstreamError):

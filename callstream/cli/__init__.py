@@ -14,6 +14,7 @@ import click
 from callstream import __version__
 from callstream.cli.dlq import dlq
 from callstream.cli.emulator import emulator
+from callstream.cli.ingress import ingress
 from callstream.cli.injector import injector
 from callstream.cli.kafka import kafka
 from callstream.cli.streams import streams
@@ -53,6 +54,7 @@ def main() -> None:
 
 main.add_command(dlq)
 main.add_command(emulator)
+main.add_command(ingress)
 main.add_command(injector)
 main.add_command(kafka)
 main.add_command(topics)

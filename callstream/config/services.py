@@ -25,6 +25,11 @@ class TopicsConfig(BaseModel):
     replication_factor: PositiveInt = 1
 
 
+# A request body becomes one Kafka record; half of Kafka's default 1 MiB message
+# limit leaves room for the record's envelope (ids, timestamps, headers).
+_MAX_INGRESS_BODY_BYTES = 512 * 1024
+
+
 class IngressConfig(BaseModel):
     """The HTTP front door."""
 
@@ -33,13 +38,37 @@ class IngressConfig(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     workers: PositiveInt = 1
-    max_body_bytes: PositiveInt = 64 * 1024
-    ack_timeout_s: PositiveFloat = 5.0
+    max_body_bytes: PositiveInt = Field(
+        default=64 * 1024,
+        le=_MAX_INGRESS_BODY_BYTES,
+        description="largest body of /tools, /events and /calls/*/messages; larger is a 413",
+    )
+    max_webhook_body_bytes: PositiveInt = Field(
+        default=_MAX_INGRESS_BODY_BYTES,
+        le=_MAX_INGRESS_BODY_BYTES,
+        description=(
+            "largest body of /webhooks/telnyx: call.conversation.ended carries the transcript, "
+            "and a refused webhook is retried by Telnyx, never shortened"
+        ),
+    )
+    ack_timeout_s: PositiveFloat = Field(
+        default=5.0, description="longest wait for the broker's acknowledgement before a 503"
+    )
+    retry_after_s: PositiveInt = Field(default=2, description="Retry-After sent with every 503")
     verify_signatures: bool = Field(
         default=True, description="false only for local development; logged loudly at start"
     )
     signature_tolerance_s: PositiveInt = 300
-    producer_queue_max_messages: PositiveInt = 100_000
+    producer_queue_max_messages: PositiveInt = Field(
+        default=100_000, description="records the producer may hold unacknowledged; beyond, 503"
+    )
+    producer_queue_max_kbytes: PositiveInt = Field(
+        default=64 * 1024, description="bytes (KiB) the producer may hold unacknowledged"
+    )
+    broker_probe_interval_s: PositiveFloat = Field(
+        default=5.0,
+        description="how often /readyz's broker check asks the cluster for metadata",
+    )
 
 
 CorrelationKeyKind = Literal["phone", "customer_id"]

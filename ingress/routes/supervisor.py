@@ -1,0 +1,88 @@
+"""``POST /calls/{call_control_id}/messages``: guidance a person posts for one live call."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+import structlog
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from callstream.errors import RequestRejected
+from callstream.records import Role, SupervisorMessage, encode
+from callstream.records.supervisor import MAX_CONTENT_CHARS
+from ingress.bodies import check_content_type, parse_json_object, read_body
+from ingress.deps import CallControlIdPath, IdempotencyKey, SupervisorCaller
+from ingress.identity import supervisor_message_id
+from ingress.openapi import error_responses, json_body
+from ingress.routes import answer
+
+log = structlog.get_logger(__name__)
+router = APIRouter(tags=["supervisor"])
+
+
+class SupervisorRequest(BaseModel):
+    """What a supervisor posts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    content: str = Field(min_length=1, max_length=MAX_CONTENT_CHARS)
+    role: Role = "system"
+    trigger_response: bool = Field(
+        default=False, description="true makes the assistant speak at once (may interrupt)"
+    )
+
+
+class MessageAccepted(BaseModel):
+    """The message is durable on the supervisor topic under this id."""
+
+    status: Literal["accepted"] = "accepted"
+    message_id: str
+
+
+def _schema_error(exc: ValidationError) -> RequestRejected:
+    parts = []
+    for err in exc.errors(include_url=False, include_input=False)[:5]:
+        where = ".".join(str(loc) for loc in err["loc"]) or "(body)"
+        parts.append(f"{where}: {err['msg']}")
+    return RequestRejected(400, "schema", "; ".join(parts))
+
+
+@router.post(
+    # ":path" lets a call id holding '/' reach the handler, which refuses it with a 400.
+    "/calls/{call_control_id:path}/messages",
+    status_code=202,
+    response_model=MessageAccepted,
+    summary="Post a supervisor message into a live call",
+    description=(
+        "Publishes a supervisor message to the supervisor topic keyed by the call id; 202 once "
+        "Kafka acknowledged it. Needs Authorization: Bearer CALLSTREAM_INGRESS_TOKEN."
+    ),
+    responses=error_responses(400, 401, 404, 413, 415, 503),
+    openapi_extra=json_body(SupervisorRequest.model_json_schema(), "the message"),
+)
+async def post_supervisor_message(
+    request: Request,
+    service: SupervisorCaller,
+    call_control_id: CallControlIdPath,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    check_content_type(request.headers.get("content-type"))
+    raw = await read_body(request, service.settings.config.ingress.max_body_bytes)
+    try:
+        posted = SupervisorRequest.model_validate(parse_json_object(raw))
+    except ValidationError as exc:
+        raise _schema_error(exc) from exc
+    message_id = supervisor_message_id(call_control_id, idempotency_key)
+    record = SupervisorMessage(
+        message_id=message_id,
+        call_control_id=call_control_id,
+        content=posted.content,
+        role=posted.role,
+        trigger_response=posted.trigger_response,
+        created_at=datetime.fromtimestamp(service.clock(), UTC),
+    )
+    await service.publish("supervisor", service.topics.supervisor, call_control_id, encode(record))
+    log.info("supervisor_message_accepted", call_control_id=call_control_id, message_id=message_id)
+    return answer(MessageAccepted(message_id=message_id), 202)

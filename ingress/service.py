@@ -1,0 +1,94 @@
+"""What every route shares: settings, the publisher, metrics, the clock, the durable publish.
+
+``IngressService.publish`` is the one way a route writes to Kafka. It waits
+for the broker's acknowledgement for at most ``ack_timeout_s`` and turns every
+failure into a 503 with ``Retry-After``: the caller is never answered before
+its record is durable, and never kept waiting past the deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import structlog
+
+from callstream.errors import KafkaError, KafkaUnavailable, ProducerQueueFull, RequestRejected
+from callstream.ops import Health
+from callstream.settings import Settings
+from callstream.topics import Topics
+from ingress.metrics import IngressMetrics
+from ingress.publisher import Headers, Publisher
+from ingress.signatures import WebhookVerifier
+from ingress.throttle import LogThrottle
+
+log = structlog.get_logger(__name__)
+
+# During an outage every request fails alike; one line per kind every 10 s, the metric counts all.
+_FAILURE_LOG = LogThrottle(10.0)
+
+
+@dataclass(frozen=True)
+class IngressService:
+    """The collaborators of the routes, built once by ``create_app``."""
+
+    settings: Settings
+    publisher: Publisher
+    metrics: IngressMetrics
+    health: Health
+    verifier: WebhookVerifier | None
+    """None when no public key is configured (or verification is off)."""
+    clock: Callable[[], float] = time.time
+
+    @property
+    def topics(self) -> Topics:
+        return self.settings.topics
+
+    async def publish(
+        self, topic_role: str, topic: str, key: str, value: bytes, headers: Headers = ()
+    ) -> None:
+        """Publish durably or raise ``RequestRejected`` (503, ``Retry-After``).
+
+        ``topic_role`` (``tool-calls``, ``source:crm``, ...) labels the metrics;
+        it is bounded by configuration, unlike the topic's records.
+        """
+        ingress = self.settings.config.ingress
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(ingress.ack_timeout_s):
+                await self.publisher.publish(topic, key.encode(), value, headers)
+        except TimeoutError as exc:
+            raise self._unavailable(
+                topic_role,
+                "timeout",
+                KafkaUnavailable(f"Kafka did not acknowledge within {ingress.ack_timeout_s:g} s"),
+            ) from exc
+        except ProducerQueueFull as exc:
+            raise self._unavailable(topic_role, "queue_full", exc) from exc
+        except KafkaUnavailable as exc:
+            raise self._unavailable(topic_role, "unavailable", exc) from exc
+        except KafkaError as exc:
+            raise self._unavailable(topic_role, "failed", exc) from exc
+        self.metrics.produce_seconds.labels(topic_role).observe(time.perf_counter() - started)
+
+    def _unavailable(self, topic_role: str, reason: str, exc: KafkaError) -> RequestRejected:
+        self.metrics.produce_failures.labels(topic_role, reason).inc()
+        repeats = _FAILURE_LOG.admit(f"{topic_role}/{reason}")
+        if repeats is not None:
+            log.warning(
+                "publish_failed",
+                topic_role=topic_role,
+                reason=reason,
+                error=str(exc),
+                repeats=repeats,
+            )
+        code = "overloaded" if reason == "queue_full" else "kafka_unavailable"
+        retry_after = self.settings.config.ingress.retry_after_s
+        return RequestRejected(
+            503,
+            code,
+            f"not accepted; retry in {retry_after} s: {exc}",
+            headers={"Retry-After": str(retry_after)},
+        )

@@ -1,0 +1,203 @@
+"""Every rejection: the right status, a JSON error body, and nothing on any topic.
+
+Each case runs against one ready ingress on the real broker; the topics'
+end offsets are read before and after. A rejected request that published
+anyway would show there, because a publish completes (is acknowledged)
+before any response is sent.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from ingress.testing import telnyx_signature_headers
+from tests.integration.ingress.conftest import CRM_TOKEN, SIGNING_KEY, TOKEN, RunningIngress
+
+AUTH = {"authorization": f"Bearer {TOKEN}"}
+JSON = {"content-type": "application/json"}
+CALL = {"x-telnyx-call-control-id": "v3:call-1"}
+WEBHOOK = json.dumps(
+    {"data": {"id": "e-1", "event_type": "call.answered", "payload": {"call_control_id": "v3:c"}}}
+).encode()
+
+
+def _signed(body: bytes, *, age_s: int = 0) -> dict[str, str]:
+    return JSON | telnyx_signature_headers(SIGNING_KEY, body, timestamp=int(time.time()) - age_s)
+
+
+# path, headers, body, status, error code
+CASES: dict[str, tuple[str, dict[str, str], bytes, int, str]] = {
+    "tool without call id header": ("/tools/t", AUTH | JSON, b"{}", 400, "missing_header"),
+    "tool body not JSON": ("/tools/t", AUTH | JSON | CALL, b"order=1", 400, "invalid_json"),
+    "tool body a JSON array": ("/tools/t", AUTH | JSON | CALL, b"[1, 2]", 400, "not_an_object"),
+    "tool body empty": ("/tools/t", AUTH | JSON | CALL, b"", 400, "missing_body"),
+    "tool body over the limit": (
+        "/tools/t",
+        AUTH | JSON | CALL,
+        b'{"x": "' + b"a" * 70_000 + b'"}',
+        413,
+        "body_too_large",
+    ),
+    "tool body as a form": (
+        "/tools/t",
+        AUTH | CALL | {"content-type": "application/x-www-form-urlencoded"},
+        b"{}",
+        415,
+        "unsupported_media_type",
+    ),
+    "tool without token": ("/tools/t", JSON | CALL, b"{}", 401, "unauthorized"),
+    "tool with a wrong token": (
+        "/tools/t",
+        {"authorization": "Bearer nope"} | JSON | CALL,
+        b"{}",
+        401,
+        "unauthorized",
+    ),
+    "tool call id with a slash": (
+        "/tools/t",
+        AUTH | JSON | {"x-telnyx-call-control-id": "v3:a/b"},
+        b"{}",
+        400,
+        "invalid_call_control_id",
+    ),
+    "tool call id with dot-dot": (
+        "/tools/t",
+        AUTH | JSON | {"x-telnyx-call-control-id": "v3:..a"},
+        b"{}",
+        400,
+        "invalid_call_control_id",
+    ),
+    "tool call id with a control character": (
+        "/tools/t",
+        AUTH | JSON | {"x-telnyx-call-control-id": "v3:a\tb"},
+        b"{}",
+        400,
+        "invalid_call_control_id",
+    ),
+    "tool call id not ASCII": (
+        "/tools/t",
+        AUTH | JSON | {"x-telnyx-call-control-id": "v3:caf\xe9"},
+        b"{}",
+        400,
+        "invalid_call_control_id",
+    ),
+    "tool call id too long": (
+        "/tools/t",
+        AUTH | JSON | {"x-telnyx-call-control-id": "v3:" + "a" * 300},
+        b"{}",
+        400,
+        "invalid_call_control_id",
+    ),
+    "webhook unsigned": ("/webhooks/telnyx", JSON, WEBHOOK, 401, "invalid_signature"),
+    "webhook signed for another body": (
+        "/webhooks/telnyx",
+        _signed(WEBHOOK + b" "),
+        WEBHOOK,
+        401,
+        "invalid_signature",
+    ),
+    "webhook signed ten minutes ago": (
+        "/webhooks/telnyx",
+        _signed(WEBHOOK, age_s=600),
+        WEBHOOK,
+        401,
+        "invalid_signature",
+    ),
+    "event from an unknown source": (
+        "/events/billing",
+        {"authorization": f"Bearer {CRM_TOKEN}"} | JSON,
+        b"{}",
+        404,
+        "unknown_source",
+    ),
+    "event with a wrong token": (
+        "/events/crm",
+        AUTH | JSON,
+        b'{"event_id": "e", "type": "t", "call_control_id": "v3:c"}',
+        401,
+        "unauthorized",
+    ),
+    "event that cannot be routed": (
+        "/events/crm",
+        {"authorization": f"Bearer {CRM_TOKEN}"} | JSON,
+        b'{"event_id": "e", "type": "t"}',
+        400,
+        "schema",
+    ),
+    "supervisor without token": (
+        "/calls/v3:c/messages",
+        JSON,
+        b'{"content": "x"}',
+        401,
+        "unauthorized",
+    ),
+    "supervisor call id with an encoded slash": (
+        "/calls/v3:a%2Fb/messages",
+        AUTH | JSON,
+        b'{"content": "x"}',
+        400,
+        "invalid_call_control_id",
+    ),
+    "supervisor call id with dot-dot": (
+        "/calls/v3:a..b/messages",
+        AUTH | JSON,
+        b'{"content": "x"}',
+        400,
+        "invalid_call_control_id",
+    ),
+    "supervisor call id with a control character": (
+        "/calls/v3:a%01b/messages",
+        AUTH | JSON,
+        b'{"content": "x"}',
+        400,
+        "invalid_call_control_id",
+    ),
+    "supervisor message without content": (
+        "/calls/v3:c/messages",
+        AUTH | JSON,
+        b'{"role": "system"}',
+        400,
+        "schema",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_rejected_request_publishes_nothing(ingress: RunningIngress, case: str) -> None:
+    """The documented status and error code, as JSON, and no record on any ingress topic."""
+    path, headers, body, status, code = CASES[case]
+    before = ingress.published()
+    # Header values travel as latin-1 octets, as a real client would send them.
+    raw_headers = {name: value.encode("latin-1") for name, value in headers.items()}
+    response = httpx.post(f"{ingress.url}{path}", content=body, headers=raw_headers, timeout=30)
+    assert response.status_code == status, response.text
+    error: dict[str, Any] = response.json()
+    assert error["error"] == code
+    assert error["detail"]
+    assert TOKEN not in response.text
+    assert ingress.published() == before
+
+
+def test_the_sentinel_shows_publishes_would_be_seen(ingress: RunningIngress) -> None:
+    """The counter the rejections rely on does move for an accepted request."""
+    before = ingress.published()
+    response = httpx.post(f"{ingress.url}/tools/t", content=b"{}", headers=AUTH | JSON | CALL)
+    assert response.status_code == 202
+    assert ingress.published() == before + 1
+
+
+def test_malformed_http_is_refused_by_the_server(ingress: RunningIngress) -> None:
+    """A header the HTTP parser refuses (DEL in a value) never reaches the app: 400, nothing."""
+    before = ingress.published()
+    response = httpx.post(
+        f"{ingress.url}/tools/t",
+        content=b"{}",
+        headers=AUTH | JSON | {"x-telnyx-call-control-id": b"v3:a\x7fb"},
+    )
+    assert response.status_code == 400
+    assert ingress.published() == before
