@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 import structlog
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
@@ -25,6 +27,8 @@ from callstream.records import Delivery, decode
 from injector.memory import RecentSet
 
 log = structlog.get_logger("injector.rebuild")
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -56,20 +60,40 @@ def rebuild_memories(
             overrides={"enable.partition.eof": True},
         )
     )
+    deadline = time.monotonic() + timeout_s
     try:
-        ranges = _ranges(consumer, topic, now=now, horizon_s=ledger.horizon_s, budget=max_records)
+        ranges = _with_retries(
+            lambda: _ranges(
+                consumer, topic, now=now, horizon_s=ledger.horizon_s, budget=max_records
+            ),
+            deadline,
+        )
         return _read(
             consumer,
             topic,
             ranges,
             ledger=ledger,
             ended_calls=ended_calls,
-            deadline=time.monotonic() + timeout_s,
+            deadline=deadline,
         )
     except KafkaException as exc:
         raise KafkaUnavailable(f"could not read {topic} to rebuild the ledger: {exc}") from exc
     finally:
         consumer.close()
+
+
+def _with_retries(attempt: Callable[[], T], deadline: float) -> T:
+    """``attempt()``, again after a retriable Kafka error (a leader still being elected)."""
+    while True:
+        try:
+            return attempt()
+        except KafkaException as exc:
+            error = exc.args[0] if exc.args else None
+            retriable = isinstance(error, KafkaError) and error.retriable()
+            if not retriable or time.monotonic() >= deadline:
+                raise
+            log.info("injector.ledger_retry", error=str(error))
+            time.sleep(0.2)  # backoff before asking the broker again
 
 
 def _ranges(

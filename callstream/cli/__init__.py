@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from callstream import __version__
+from callstream.cli.dev import dev
 from callstream.cli.dlq import dlq
 from callstream.cli.emulator import emulator
 from callstream.cli.ingress import ingress
@@ -52,6 +53,7 @@ def main() -> None:
     """
 
 
+main.add_command(dev)
 main.add_command(dlq)
 main.add_command(emulator)
 main.add_command(ingress)

@@ -1,6 +1,12 @@
 """The YAML configuration (``CALLSTREAM_CONFIG``): its schema, defaults and loader."""
 
-from callstream.config.app import AppConfig, default_config_text, load_config, parse_config
+from callstream.config.app import (
+    AppConfig,
+    default_config_text,
+    demo_config,
+    load_config,
+    parse_config,
+)
 from callstream.config.messages import MessageSpec, Priority
 from callstream.config.services import (
     IngressConfig,
@@ -25,6 +31,7 @@ __all__ = [
     "ToolSpec",
     "TopicsConfig",
     "default_config_text",
+    "demo_config",
     "load_config",
     "parse_config",
 ]

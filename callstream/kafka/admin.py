@@ -95,4 +95,30 @@ def ensure_topics(
                 continue
             raise TopicError(f"could not create topic {name!r}: {exc}") from exc
         report.created.append(name)
+    _await_leaders(admin, report.created, timeout_s)
     return report
+
+
+def _await_leaders(admin: AdminClient, names: Sequence[str], timeout_s: float) -> None:
+    """Return once every partition of ``names`` has a leader: a new topic is usable only then.
+
+    Without this, a consumer started right after ``topics create`` can meet
+    ``NOT_LEADER_FOR_PARTITION`` while the controller is still electing.
+    """
+    deadline = time.monotonic() + timeout_s
+    pending = set(names)
+    while pending:
+        metadata = admin.list_topics(timeout=max(0.5, deadline - time.monotonic()))
+        for name in list(pending):
+            topic = metadata.topics.get(name)
+            if (
+                topic is not None
+                and topic.error is None
+                and topic.partitions
+                and all(p.leader >= 0 and p.error is None for p in topic.partitions.values())
+            ):
+                pending.discard(name)
+        if pending and time.monotonic() >= deadline:
+            raise TopicError(f"no leader elected within {timeout_s:.0f} s for: {sorted(pending)}")
+        if pending:
+            time.sleep(0.1)  # polling the controller's election, a condition

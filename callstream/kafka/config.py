@@ -7,10 +7,13 @@ Callers pass overrides for what is theirs to decide.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from callstream.kafka.connection import KafkaConnection
+
+LIBRDKAFKA_LOGGER = logging.getLogger("librdkafka")
 
 
 def base_config(conn: KafkaConnection, client_id: str) -> dict[str, Any]:
@@ -19,6 +22,9 @@ def base_config(conn: KafkaConnection, client_id: str) -> dict[str, Any]:
         "bootstrap.servers": conn.bootstrap_servers,
         "client.id": client_id,
         "security.protocol": conn.security_protocol,
+        # librdkafka's own log lines go through Python logging (so the JSON
+        # renderer and the secret redactor see them) instead of raw stderr.
+        "logger": LIBRDKAFKA_LOGGER,
     }
     if conn.sasl_mechanism:
         config["sasl.mechanism"] = conn.sasl_mechanism

@@ -73,7 +73,8 @@ def free_port() -> int:
         return port
 
 
-def _port_in_use(port: int) -> bool:
+def port_in_use(port: int) -> bool:
+    """Whether something already listens on ``port`` on 127.0.0.1."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         try:
             sock.bind(("127.0.0.1", port))
@@ -278,7 +279,7 @@ class LocalBroker:
         if port == 0:
             return free_port()
         chosen = port if port is not None else (previous.port if previous else DEFAULT_PORT)
-        if _port_in_use(chosen):
+        if port_in_use(chosen):
             raise LocalKafkaError(
                 f"port {chosen} on 127.0.0.1 is already in use (another Kafka?): pass --port 0 "
                 "for a free port, or set KAFKA_BOOTSTRAP_SERVERS to use the broker that is there"
