@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install kafka-jars lint format test lock audit clean
+.PHONY: help install kafka-jars lint format test demo lock audit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ format: install ## apply ruff's formatting and safe fixes
 
 test: install kafka-jars lint ## everything the tests need, then the whole suite (starts its own broker)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+demo: install kafka-jars ## the whole pipeline on the local broker, playing the reference scenario
+	$(BIN)/callstream demo --json callstream-demo-timeline.json
 
 audit: install ## known-vulnerability check of the pinned dependencies
 	$(BIN)/pip-audit --strict -r constraints.txt

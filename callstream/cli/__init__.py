@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from callstream import __version__
+from callstream.cli.demo import demo
 from callstream.cli.dev import dev
 from callstream.cli.dlq import dlq
 from callstream.cli.emulator import emulator
@@ -53,6 +54,7 @@ def main() -> None:
     """
 
 
+main.add_command(demo)
 main.add_command(dev)
 main.add_command(dlq)
 main.add_command(emulator)

@@ -80,24 +80,23 @@ class DevOptions:
     ports: DevPorts = field(default_factory=DevPorts)
     orders_delay_s: float = 2.0
     loyalty_delay_s: float = 1.0
-    grace_period_s: float | None = None
-    """Override of streams.grace_period_s (the demo shortens it)."""
+    config: AppConfig | None = None
+    """Run with this configuration; None: CALLSTREAM_CONFIG's, else the packaged demo's."""
 
 
-def stack_config(config: AppConfig, ports: DevPorts, *, rewrite_backends: bool) -> AppConfig:
+def stack_config(config: AppConfig, ports: DevPorts) -> AppConfig:
     """``config`` with the stack's ports filled in (pure).
 
-    With ``rewrite_backends`` the demo tools' backend address is moved to the
-    port the stack starts the demo backends on.
+    A tool backend at the demo backends' default address is moved to the port
+    the stack starts the demo backends on; other backends are left alone.
     """
     tools = dict(config.tools)
-    if rewrite_backends:
-        for name, spec in config.tools.items():
-            if spec.backend is not None and str(spec.backend.url).startswith(DEMO_BACKENDS_URL):
-                path = str(spec.backend.url).removeprefix(DEMO_BACKENDS_URL)
-                url = HttpUrl(f"http://127.0.0.1:{ports.backends}{path}")
-                backend = spec.backend.model_copy(update={"url": url})
-                tools[name] = spec.model_copy(update={"backend": backend})
+    for name, spec in config.tools.items():
+        if spec.backend is not None and str(spec.backend.url).startswith(DEMO_BACKENDS_URL):
+            path = str(spec.backend.url).removeprefix(DEMO_BACKENDS_URL)
+            url = HttpUrl(f"http://127.0.0.1:{ports.backends}{path}")
+            backend = spec.backend.model_copy(update={"url": url})
+            tools[name] = spec.model_copy(update={"backend": backend})
     return config.model_copy(
         update={
             "tools": tools,
@@ -224,15 +223,11 @@ class DevStack:
         return KafkaConnection(bootstrap_servers=state.bootstrap, local=True)
 
     def _config(self) -> AppConfig:
-        own = self._settings.env.callstream_config is None
-        base = demo_config() if own else self._settings.config
-        config = stack_config(base, self.ports, rewrite_backends=own)
-        if self.options.grace_period_s is not None:
-            streams = config.streams.model_copy(
-                update={"grace_period_s": self.options.grace_period_s}
-            )
-            config = config.model_copy(update={"streams": streams})
-        return config
+        if self.options.config is not None:
+            return stack_config(self.options.config, self.ports)
+        if self._settings.env.callstream_config is None:
+            return stack_config(demo_config(), self.ports)
+        return stack_config(self._settings.config, self.ports)
 
     def _child_env(self, config_path: Path) -> dict[str, str]:
         assert self.conn is not None
