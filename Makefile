@@ -14,9 +14,11 @@ PYTEST_ARGS ?=
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: pyproject.toml constraints.txt
+$(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "callstream needs Python 3.11+, found " + sys.version.split()[0] + ": run make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,bench]'
 	@touch $@
 
@@ -43,7 +45,7 @@ demo: install kafka-jars ## the whole pipeline on the local broker, playing the 
 audit: install ## known-vulnerability check of the pinned dependencies
 	$(BIN)/pip-audit --strict -r constraints.txt
 
-lock: install ## re-resolve constraints.txt from pyproject.toml's ranges
+lock: $(BIN)/python ## re-resolve constraints.txt from pyproject.toml's ranges
 	$(BIN)/python -m pip install --quiet uv==0.13.9
 	$(BIN)/uv pip compile pyproject.toml --extra test --extra bench --universal \
 		--python-version 3.11 --no-header -o constraints.txt

@@ -18,8 +18,8 @@ from prometheus_client import CollectorRegistry
 from uvicorn.supervisors import Multiprocess
 
 from callstream.kafka import resolve_connection
-from callstream.logs import configure_logging
-from callstream.settings import Settings, load_settings
+from callstream.settings import Settings
+from callstream.startup import start_service
 from ingress.app import create_app
 from ingress.kafka_publisher import KafkaPublisher, ingress_producer_config
 from ingress.metrics import IngressMetrics
@@ -40,14 +40,7 @@ def build_app(settings: Settings) -> FastAPI:
 
 def app_from_environment() -> FastAPI:
     """uvicorn's app factory: one worker's settings, logging and app (its entry point)."""
-    settings = load_settings()
-    env = settings.env
-    configure_logging(
-        level=env.callstream_log_level,
-        fmt=env.callstream_log_format,
-        secrets=settings.secret_values(),
-        service="ingress",
-    )
+    settings = start_service("ingress")
     app = build_app(settings)
     # Everything imported and built so far lives as long as the process. Freezing it
     # keeps the cyclic collector from rescanning it: measured (bench/ingress), full

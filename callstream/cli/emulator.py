@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 
 from callstream.errors import ConfigError
-from callstream.logs import configure_logging
-from callstream.settings import load_settings
+from callstream.startup import start_service
 
 
 @click.command()
@@ -49,7 +48,7 @@ def emulator(
     from callstream.emulator.peer import IngressPeer
     from callstream.emulator.webhooks import WebhookSigner
 
-    settings = load_settings()
+    settings = start_service("emulator")
     env = settings.env
     if env.telnyx_api_key is None:
         raise ConfigError("TELNYX_API_KEY is not set: the emulator accepts only that bearer key")
@@ -62,13 +61,6 @@ def emulator(
         )
     except ValueError as exc:
         raise ConfigError(f"CALLSTREAM_EMULATOR_SIGNING_KEY: {exc}") from exc
-    signer = signer or WebhookSigner.generate()
-    configure_logging(
-        level=env.callstream_log_level,
-        fmt=env.callstream_log_format,
-        secrets=[*settings.secret_values(), signer.seed_b64],
-        service="emulator",
-    )
     token = env.callstream_ingress_token
     peer = None if no_ingress else IngressPeer(
         url=ingress_url.rstrip("/"),

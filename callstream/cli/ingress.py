@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 
 from callstream.kafka import resolve_connection
-from callstream.logs import configure_logging
-from callstream.settings import load_settings
+from callstream.startup import start_service
 
 
 @click.command()
@@ -27,14 +26,7 @@ from callstream.settings import load_settings
 )
 def ingress(host: str | None, port: int | None, workers: int | None) -> None:
     """Accept webhooks, events and supervisor messages; answer only once Kafka holds them."""
-    settings = load_settings()
-    env = settings.env
-    configure_logging(
-        level=env.callstream_log_level,
-        fmt=env.callstream_log_format,
-        secrets=settings.secret_values(),
-        service="ingress",
-    )
+    settings = start_service("ingress")
     # Fail here, with one clear line, rather than in every worker.
     conn = resolve_connection(settings)
     from ingress.serve import serve

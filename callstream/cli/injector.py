@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 
 from callstream.errors import ConfigError
-from callstream.logs import configure_logging
-from callstream.settings import load_settings
+from callstream.startup import start_service
 
 
 @click.command()
@@ -23,17 +22,11 @@ def injector(ops_port: int | None) -> None:
     Retries with backoff, dead-letters what cannot be delivered, halts on a
     refused key. SIGTERM or Ctrl-C stops it gracefully.
     """
-    settings = load_settings()
+    settings = start_service("injector")
     if settings.env.telnyx_api_key is None:
         raise ConfigError(
             "TELNYX_API_KEY is not set: the injector sends it as the Add Messages bearer key"
         )
-    configure_logging(
-        level=settings.env.callstream_log_level,
-        fmt=settings.env.callstream_log_format,
-        secrets=settings.secret_values(),
-        service="injector",
-    )
     from injector.main import run_injector
 
     run_injector(settings, ops_port=ops_port)

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from callstream.logs import configure_logging
-from callstream.settings import load_settings
+from callstream.startup import start_service
 
 
 @click.command()
@@ -26,13 +25,7 @@ from callstream.settings import load_settings
 )
 def streams(data_dir: Path | None, ops_port: int | None) -> None:
     """Join tool calls, results, call lifecycle and enterprise events; render injections."""
-    settings = load_settings()
-    configure_logging(
-        level=settings.env.callstream_log_level,
-        fmt=settings.env.callstream_log_format,
-        secrets=settings.secret_values(),
-        service="streams",
-    )
+    settings = start_service("streams")
     from streams.worker import run_worker
 
     sys.exit(run_worker(settings, data_dir=data_dir, ops_port=ops_port))
