@@ -181,3 +181,18 @@ def test_pipeline_services_start_after_topics_exist() -> None:
         assert compose["services"][name]["restart"] == "unless-stopped", name
     assert compose["services"]["topics"]["command"] == ["topics", "create"]
     assert compose["services"]["kafka"]["image"].startswith("apache/kafka:4.")
+
+
+def test_dev_defaults_are_the_published_credentials() -> None:
+    """Compose's dev defaults are exactly the values services flag, and the keys are a pair."""
+    from callstream.emulator.webhooks import WebhookSigner
+
+    services = load_compose(COMPOSE, {})["services"]
+    assert services["ingress"]["environment"]["TELNYX_PUBLIC_KEY"] == credentials.DEV_PUBLIC_KEY
+    assert services["ingress"]["environment"]["CALLSTREAM_INGRESS_TOKEN"] == (
+        credentials.DEV_INGRESS_TOKEN
+    )
+    assert services["injector"]["environment"]["TELNYX_API_KEY"] == credentials.DEV_API_KEY
+    seed = services["emulator"]["environment"]["CALLSTREAM_EMULATOR_SIGNING_KEY"]
+    assert seed == credentials.DEV_SIGNING_SEED
+    assert WebhookSigner.from_seed_b64(seed).public_key_b64 == credentials.DEV_PUBLIC_KEY
