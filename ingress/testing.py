@@ -9,24 +9,19 @@ deadlines without a broker; tests about durability use the real broker.
 from __future__ import annotations
 
 import asyncio
-import base64
-import contextlib
 import queue
 import re
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
-import uvicorn
 from nacl.signing import SigningKey
-from starlette.types import ASGIApp
 
+from callstream.emulator.webhooks import WebhookSigner
 from callstream.errors import KafkaError
 from ingress.publisher import Headers
-from ingress.signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 
 @dataclass(frozen=True)
@@ -84,47 +79,12 @@ def telnyx_signature_headers(
     ``nacl.signing.SigningKey.generate()`` and give the ingress
     ``public_key_b64(key)`` as ``TELNYX_PUBLIC_KEY``.
     """
-    signed = signing_key.sign(str(timestamp).encode("ascii") + b"|" + body)
-    return {
-        SIGNATURE_HEADER: base64.b64encode(signed.signature).decode("ascii"),
-        TIMESTAMP_HEADER: str(timestamp),
-    }
+    return WebhookSigner(signing_key).headers(body, timestamp)
 
 
 def public_key_b64(signing_key: SigningKey) -> str:
     """The base64 public key of ``signing_key``, as ``TELNYX_PUBLIC_KEY`` holds it."""
-    return base64.b64encode(bytes(signing_key.verify_key)).decode("ascii")
-
-
-@contextlib.contextmanager
-def serve_in_thread(app: ASGIApp, *, startup_timeout_s: float = 60.0) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a free loopback port in a thread; yield its base URL.
-
-    Real HTTP over a real socket, lifespan included; the server is stopped
-    (gracefully: in-flight requests finish) when the block ends.
-    """
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, lifespan="on", log_config=None, access_log=False
-    )
-    server = uvicorn.Server(config)
-    sock = config.bind_socket()
-    port = sock.getsockname()[1]
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + startup_timeout_s
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            sock.close()
-            raise RuntimeError("the test server did not start (see the log above)")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=60)
-        sock.close()
+    return WebhookSigner(signing_key).public_key_b64
 
 
 def wait_for_line(

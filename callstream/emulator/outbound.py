@@ -39,6 +39,20 @@ def _sent(event: str, sent: Sent) -> dict[str, Any]:
     return {"event": event, "status": sent.status, "attempts": sent.attempts, "body": sent.body}
 
 
+def _envelope(
+    call: Call, event_type: str, *, event_id: str | None = None, extra: Any = None
+) -> dict[str, Any]:
+    return call_event(
+        event_type,
+        call_control_id=call.call_control_id,
+        occurred_at=datetime.now(UTC),
+        from_number=call.from_number,
+        to_number=call.to_number,
+        event_id=event_id,
+        extra=extra,
+    )
+
+
 async def announce(
     client: PeerClient | None, call: Call, event_types: Sequence[str]
 ) -> list[dict[str, Any]]:
@@ -47,14 +61,8 @@ async def announce(
         return []
     results = []
     for event_type in event_types:
-        envelope = call_event(
-            event_type,
-            call_control_id=call.call_control_id,
-            occurred_at=datetime.now(UTC),
-            from_number=call.from_number,
-            to_number=call.to_number,
-        )
-        results.append(_sent(event_type, await client.send_webhook(envelope)))
+        sent = await client.send_webhook(_envelope(call, event_type))
+        results.append(_sent(event_type, sent))
     return results
 
 
@@ -71,14 +79,8 @@ async def send_webhook(request: Request) -> Response:
     event_type = body.get("event_type") if isinstance(body, dict) else None
     if not isinstance(event_type, str) or not event_type:
         return JSONResponse({"error": "bad_request", "detail": "event_type is required"}, 400)
-    envelope = call_event(
-        event_type,
-        call_control_id=call.call_control_id,
-        occurred_at=datetime.now(UTC),
-        from_number=call.from_number,
-        to_number=call.to_number,
-        event_id=body.get("event_id"),
-        extra=body.get("payload") or {},
+    envelope = _envelope(
+        call, event_type, event_id=body.get("event_id"), extra=body.get("payload") or {}
     )
     return JSONResponse(_sent(event_type, await client.send_webhook(envelope)))
 

@@ -2,46 +2,45 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from types import TracebackType
-from typing import Any, Self
+import time
+from collections.abc import Iterator
+from typing import Literal
 
 import uvicorn
+from starlette.types import ASGIApp
 
-START_TIMEOUT_S = 30.0
 
+@contextlib.contextmanager
+def serve_in_thread(
+    app: ASGIApp, *, lifespan: Literal["on", "off"] = "on", startup_timeout_s: float = 60.0
+) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port in a thread; yield its base URL.
 
-class ServedApp:
-    """``app`` on 127.0.0.1 (a free port unless told), from a daemon thread; a context manager."""
-
-    def __init__(self, app: Any, *, port: int = 0) -> None:
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
-            lifespan="off",
-        )  # fmt: skip
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="served-app", daemon=True)
-        self.port = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        waited = 0.0
-        while not self._server.started:
-            if not self._thread.is_alive():
-                raise RuntimeError("the server thread stopped before it served")
-            self._thread.join(0.01)  # waiting on the server's own start flag
-            waited += 0.01
-            if waited > START_TIMEOUT_S:
-                raise RuntimeError("the server did not start in time")
-        self.port = int(self._server.servers[0].sockets[0].getsockname()[1])
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._server.should_exit = True
-        self._thread.join(10)
+    Real HTTP over a real socket, bound before the server starts (so the port
+    is known and nothing races for it); the server is stopped gracefully
+    (in-flight requests finish) when the block ends.
+    """
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, lifespan=lifespan, log_config=None, access_log=False
+    )
+    server = uvicorn.Server(config)
+    sock = config.bind_socket()
+    port = sock.getsockname()[1]
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + startup_timeout_s
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            sock.close()
+            raise RuntimeError("the test server did not start (see the log above)")
+        time.sleep(0.02)  # uvicorn announces its start only as a flag
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=60)
+        sock.close()

@@ -17,7 +17,7 @@ from starlette.routing import Route
 from callstream.emulator import EmulatorControl, EmulatorOptions, EmulatorThread
 from callstream.emulator.peer import IngressPeer
 from callstream.emulator.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookSigner
-from callstream.testing.http import ServedApp
+from callstream.testing.http import serve_in_thread
 
 
 @dataclass
@@ -66,8 +66,8 @@ class Receiver:
 def wired() -> Iterator[tuple[Receiver, EmulatorControl]]:
     signer = WebhookSigner.generate()
     receiver = Receiver(signer.public_key_b64)
-    with ServedApp(receiver.app()) as ingress:
-        peer = IngressPeer(url=ingress.url, signing_seed_b64=signer.seed_b64, token="tools-token")
+    with serve_in_thread(receiver.app(), lifespan="off") as ingress_url:
+        peer = IngressPeer(url=ingress_url, signing_seed_b64=signer.seed_b64, token="tools-token")
         with EmulatorThread(EmulatorOptions(api_key="k" * 16, peer=peer)) as emulator:
             control = EmulatorControl(emulator.url)
             try:

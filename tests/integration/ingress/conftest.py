@@ -17,11 +17,12 @@ from nacl.signing import SigningKey
 from callstream.kafka import KafkaConnection, ensure_topics
 from callstream.settings import Settings
 from callstream.testing.broker import BrokerHandle
+from callstream.testing.http import serve_in_thread
 from callstream.testing.kafka import Consumed, consume, end_offsets
 from callstream.topics import topic_specs
 from ingress.app import ingress_topics
 from ingress.serve import build_app
-from ingress.testing import public_key_b64, serve_in_thread
+from ingress.testing import public_key_b64
 from tests.ingress_support import make_settings
 
 TOKEN = "integration-ingress-token"

@@ -16,9 +16,10 @@ from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
 from schemathesis import GenerationMode, checks
 
+from callstream.testing.http import serve_in_thread
 from ingress.app import create_app, ingress_topics
 from ingress.metrics import IngressMetrics
-from ingress.testing import MemoryPublisher, serve_in_thread
+from ingress.testing import MemoryPublisher
 from tests.ingress_support import make_settings
 from tests.integration.ingress.conftest import wait_ready
 
