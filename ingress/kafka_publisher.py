@@ -32,6 +32,7 @@ from confluent_kafka import KafkaException, Message, Producer
 from callstream.config.services import IngressConfig
 from callstream.errors import KafkaError, KafkaUnavailable, ProducerQueueFull, PublishFailed
 from callstream.kafka import KafkaConnection, producer_config
+from callstream.kafka.transient import is_transient
 from ingress.publisher import Headers
 from ingress.throttle import LogThrottle
 
@@ -42,21 +43,6 @@ _TIMEOUT_SCAN_MS = 1000
 # librdkafka reports every reconnect attempt (several a second while a broker is
 # away); each kind of report is logged once per interval, with how often it repeated.
 _REPEAT_LOG_INTERVAL_S = 30.0
-
-# Errors after which the same record may well succeed later: the broker is away or busy.
-_UNAVAILABLE = frozenset(
-    {
-        RdKafkaError._MSG_TIMED_OUT,
-        RdKafkaError._TIMED_OUT,
-        RdKafkaError._TRANSPORT,
-        RdKafkaError._ALL_BROKERS_DOWN,
-        RdKafkaError.REQUEST_TIMED_OUT,
-        RdKafkaError.NOT_ENOUGH_REPLICAS,
-        RdKafkaError.NOT_ENOUGH_REPLICAS_AFTER_APPEND,
-        RdKafkaError.LEADER_NOT_AVAILABLE,
-        RdKafkaError.NOT_LEADER_FOR_PARTITION,
-    }
-)
 
 
 def message_timeout_ms(ack_timeout_s: float) -> int:
@@ -104,7 +90,7 @@ class _LibrdkafkaLog:
 def delivery_error(err: RdKafkaError) -> KafkaError:
     """The callstream error for a failed delivery report: retryable or not."""
     text = f"{err.name()}: {err.str()}"
-    if err.code() in _UNAVAILABLE or err.retriable():
+    if is_transient(err):
         return KafkaUnavailable(text)
     return PublishFailed(text)
 

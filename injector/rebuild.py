@@ -23,6 +23,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from callstream.errors import KafkaUnavailable, RecordError
 from callstream.kafka import KafkaConnection, consumer_config
+from callstream.kafka.transient import is_transient
 from callstream.records import Delivery, decode
 from injector.memory import RecentSet
 
@@ -89,8 +90,7 @@ def _with_retries(attempt: Callable[[], T], deadline: float) -> T:
             return attempt()
         except KafkaException as exc:
             error = exc.args[0] if exc.args else None
-            retriable = isinstance(error, KafkaError) and error.retriable()
-            if not retriable or time.monotonic() >= deadline:
+            if not is_transient(error) or time.monotonic() >= deadline:
                 raise
             log.info("injector.ledger_retry", error=str(error))
             time.sleep(0.2)  # backoff before asking the broker again
