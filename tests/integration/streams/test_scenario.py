@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from callstream.ids import injection_id
 from streams import testing as build
-from tests.integration.streams.conftest import StreamsEnv, Tail
+from tests.integration.streams.conftest import StreamsEnv, Tail, wait_for
 
 CALL = "v3:scenario-call"
 PHONE = "+15551230000"
@@ -26,6 +26,13 @@ def test_the_reference_scenario(streams_env: StreamsEnv, tail: Tail) -> None:
         t.tool_calls,
         build.tool_call(CALL, "r-loyalty", "check_loyalty_points", build.at(2), customer_id="C-42"),
         build.tool_call(CALL, "r-order", "lookup_order_status", build.at(2), order_id="ORD-12345"),
+    )
+    # The lookups take time: their results come after the worker has seen the requests.
+    # (Across topics, Kafka gives no order; waiting here is what the seconds do in life.)
+    wait_for(
+        lambda: worker.metric('callstream_streams_records_in_total{topic="tool-calls"}') >= 2,
+        60,
+        lambda: f"the worker did not consume the two tool calls:\n{worker.logs()}",
     )
     # The order lookup finishes 1 s later, the loyalty lookup 2 s later: reverse order.
     order = {"status": "SHIPPED", "tracking": "1Z999AA10123456784", "delivery": "Tomorrow"}
