@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -41,25 +42,26 @@ def e2e_config(prefix: str) -> AppConfig:
     return base.model_copy(update={"sources": sources, "topics": topics})
 
 
-@pytest.fixture(scope="module")
-def pipeline(
-    kafka_broker: BrokerHandle, tmp_path_factory: pytest.TempPathFactory
+@contextmanager
+def running_pipeline(
+    broker: BrokerHandle, state_dir: Path, env: Mapping[str, str] | None = None
 ) -> Iterator[tuple[DevStack, Target]]:
-    """Every service running, and the target a scenario player needs."""
+    """Every service running on ``broker`` under a fresh topic prefix, ``env`` added to theirs."""
     prefix = f"e2e{uuid.uuid4().hex[:8]}."
     with pytest.MonkeyPatch.context() as patch:
         for name in _CLEARED:
             patch.delenv(name, raising=False)
-        patch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_broker.bootstrap)
+        for name, value in (env or {}).items():
+            patch.setenv(name, value)
+        patch.setenv("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrap)
         patch.setenv("CALLSTREAM_TOPIC_PREFIX", prefix)
         settings = load_settings()
         base_env = dict(os.environ)
     config = e2e_config(prefix)
-    state = Path(tmp_path_factory.mktemp("dev"))
     with DevStack(
         settings,
         base_env=base_env,
-        state_dir=state,
+        state_dir=state_dir,
         options=DevOptions(ports=DevPorts.free(), config=config),
     ) as stack:
         assert stack.conn is not None
@@ -73,3 +75,12 @@ def pipeline(
         yield stack, target
         dead = stack.exited()
         assert not dead, f"services died during the tests: {[r.spec.name for r in dead]}"
+
+
+@pytest.fixture(scope="module")
+def pipeline(
+    kafka_broker: BrokerHandle, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[DevStack, Target]]:
+    """Every service running, and the target a scenario player needs."""
+    with running_pipeline(kafka_broker, Path(tmp_path_factory.mktemp("dev"))) as running:
+        yield running

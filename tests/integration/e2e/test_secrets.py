@@ -1,0 +1,115 @@
+"""No secret leaves the pipeline: not in a log line, an error body or a metric.
+
+The stack runs with secret values known to this test (tokens, the remote's
+API key, the emulator's signing seed), plays the reference scenario, sends
+hostile requests that put the secrets where a careless service would echo
+them, and then reads every service's whole log, every error body and every
+``/metrics`` page for each secret. A sentinel check shows the search would
+find a secret where one is known to be written (the stack's env file).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from callstream.dev import scenario
+from callstream.dev.player import ScenarioPlayer, Target
+from callstream.dev.stack import DevStack
+from callstream.testing.broker import BrokerHandle
+from tests.integration.e2e.conftest import running_pipeline
+
+RUN = uuid.uuid4().hex
+INGRESS_TOKEN = f"ingress-secret-{RUN}"
+FRAUD_TOKEN = f"fraud-secret-{RUN}"
+
+
+@pytest.fixture(scope="module")
+def secret_pipeline(
+    kafka_broker: BrokerHandle, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[DevStack, Target]]:
+    """The pipeline, with tokens this test knows."""
+    env = {"CALLSTREAM_INGRESS_TOKEN": INGRESS_TOKEN, "CALLSTREAM_TOKEN_FRAUD": FRAUD_TOKEN}
+    with running_pipeline(kafka_broker, Path(tmp_path_factory.mktemp("dev")), env) as running:
+        yield running
+
+
+def _secrets(stack: DevStack) -> dict[str, str]:
+    return {
+        "CALLSTREAM_INGRESS_TOKEN": INGRESS_TOKEN,
+        "CALLSTREAM_TOKEN_FRAUD": FRAUD_TOKEN,
+        "TELNYX_API_KEY": stack.env["TELNYX_API_KEY"],
+        "CALLSTREAM_EMULATOR_SIGNING_KEY": stack.env["CALLSTREAM_EMULATOR_SIGNING_KEY"],
+    }
+
+
+def _hostile_requests(target: Target, secrets: dict[str, str]) -> list[httpx.Response]:
+    """Requests that carry secrets where an error message or log line might repeat them."""
+    api_key, seed = secrets["TELNYX_API_KEY"], secrets["CALLSTREAM_EMULATOR_SIGNING_KEY"]
+    fraud = scenario.fraud_alert(scenario.Persona.numbered(7), RUN, datetime.now(UTC))
+    good = {"authorization": f"Bearer {INGRESS_TOKEN}"}
+    # The right token, and a call id made of a secret that fails validation.
+    bad_call = good | {"x-telnyx-call-control-id": f"v3:{api_key}/x"}
+    # One source's token (almost) presented to another source.
+    wrong_source = {"authorization": f"Bearer {FRAUD_TOKEN}x"}
+    # A signature header that is the signing seed itself.
+    seed_as_signature = {"telnyx-signature-ed25519": seed, "telnyx-timestamp": "0"}
+    fraud_auth = {"authorization": f"Bearer {FRAUD_TOKEN}"}
+    with httpx.Client(base_url=target.ingress_url, timeout=30) as http:
+        return [
+            http.post("/tools/lookup_order_status", json={}, headers=bad_call),
+            http.post("/events/crm", json={"event_id": "e"}, headers=wrong_source),
+            # A well-formed fraud event with its own token: accepted, and logged as such.
+            http.post("/events/fraud", json=fraud, headers=fraud_auth),
+            http.post("/webhooks/telnyx", json={"data": {}}, headers=seed_as_signature),
+            # A secret in the path, percent-encoded slash and all, and one in the body.
+            http.post(f"/calls/v3:{api_key}%2Fx/messages", json={"content": seed}, headers=good),
+        ]
+
+
+def _metrics(stack: DevStack) -> list[str]:
+    ports = stack.ports
+    pages = [f"{stack.ingress_url}/metrics"]
+    pages += [f"http://127.0.0.1:{p}/metrics" for p in (ports.streams_ops, ports.injector_ops)]
+    texts = []
+    for url in pages:
+        response = httpx.get(url, timeout=30)
+        assert response.status_code == 200, url
+        texts.append(response.text)
+    return texts
+
+
+def test_no_secret_in_any_log_line_error_body_or_metric(
+    secret_pipeline: tuple[DevStack, Target],
+) -> None:
+    """After a full scenario and hostile requests, no secret value appears anywhere readable."""
+    stack, target = secret_pipeline
+    secrets = _secrets(stack)
+    outcome = ScenarioPlayer(target, timeout_s=90).play()
+    assert outcome.problems == []
+    responses = _hostile_requests(target, secrets)
+    assert [r.status_code for r in responses] == [400, 401, 202, 401, 400]
+
+    logs = {run.spec.name: run.log_path.read_text(errors="replace") for run in stack.running}
+    services = ("ingress", "streams", "injector", "emulator")
+    assert [name for name in services if not logs.get(name, "").strip()] == [], "no log to read"
+    places = (
+        {f"log of {name}": text for name, text in logs.items()}
+        | {f"body of hostile request {n}": r.text for n, r in enumerate(responses)}
+        | {f"metrics page {n}": text for n, text in enumerate(_metrics(stack))}
+    )
+    leaks = [
+        f"{name} in {place}"
+        for place, text in places.items()
+        for name, value in secrets.items()
+        if value in text
+    ]
+    assert leaks == []
+
+    # The sentinel: the same search does find a secret where the stack writes one on purpose.
+    assert INGRESS_TOKEN in stack.env_file.read_text()
