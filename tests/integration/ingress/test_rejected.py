@@ -9,11 +9,13 @@ before any response is sent.
 from __future__ import annotations
 
 import json
+import socket
 import time
 from typing import Any
 
 import httpx
 import pytest
+from nacl.signing import SigningKey
 
 from ingress.testing import telnyx_signature_headers
 from tests.integration.ingress.conftest import CRM_TOKEN, SIGNING_KEY, TOKEN, RunningIngress
@@ -26,8 +28,14 @@ WEBHOOK = json.dumps(
 ).encode()
 
 
-def _signed(body: bytes, *, age_s: int = 0) -> dict[str, str]:
-    return JSON | telnyx_signature_headers(SIGNING_KEY, body, timestamp=int(time.time()) - age_s)
+def _signed(body: bytes, *, age_s: int = 0, key: SigningKey = SIGNING_KEY) -> dict[str, str]:
+    return JSON | telnyx_signature_headers(key, body, timestamp=int(time.time()) - age_s)
+
+
+def _replayed(body: bytes) -> dict[str, str]:
+    """A signature captured ten minutes ago, resent with a fresh timestamp header."""
+    old = _signed(body, age_s=600)
+    return old | {"telnyx-timestamp": str(int(time.time()))}
 
 
 # path, headers, body, status, error code
@@ -93,6 +101,13 @@ CASES: dict[str, tuple[str, dict[str, str], bytes, int, str]] = {
         400,
         "invalid_call_control_id",
     ),
+    "tool call id of 10 KB": (
+        "/tools/t",
+        AUTH | JSON | {"x-telnyx-call-control-id": "v3:" + "a" * 10_240},
+        b"{}",
+        400,
+        "invalid_call_control_id",
+    ),
     "webhook unsigned": ("/webhooks/telnyx", JSON, WEBHOOK, 401, "invalid_signature"),
     "webhook signed for another body": (
         "/webhooks/telnyx",
@@ -104,6 +119,27 @@ CASES: dict[str, tuple[str, dict[str, str], bytes, int, str]] = {
     "webhook signed ten minutes ago": (
         "/webhooks/telnyx",
         _signed(WEBHOOK, age_s=600),
+        WEBHOOK,
+        401,
+        "invalid_signature",
+    ),
+    "webhook signed by another key": (
+        "/webhooks/telnyx",
+        _signed(WEBHOOK, key=SigningKey.generate()),
+        WEBHOOK,
+        401,
+        "invalid_signature",
+    ),
+    "webhook replayed with a new timestamp": (
+        "/webhooks/telnyx",
+        _replayed(WEBHOOK),
+        WEBHOOK,
+        401,
+        "invalid_signature",
+    ),
+    "webhook signed ten minutes ahead": (
+        "/webhooks/telnyx",
+        _signed(WEBHOOK, age_s=-600),
         WEBHOOK,
         401,
         "invalid_signature",
@@ -157,6 +193,35 @@ CASES: dict[str, tuple[str, dict[str, str], bytes, int, str]] = {
         400,
         "invalid_call_control_id",
     ),
+    "supervisor call id with a fullwidth solidus": (
+        "/calls/v3:a%EF%BC%8Fb/messages",
+        AUTH | JSON,
+        b'{"content": "x"}',
+        400,
+        "invalid_call_control_id",
+    ),
+    "supervisor call id with an encoded CR": (
+        "/calls/v3:a%0DX-Injected:%201/messages",
+        AUTH | JSON,
+        b'{"content": "x"}',
+        400,
+        "invalid_call_control_id",
+    ),
+    # A line feed never matches a route: the router answers 404 before any handler runs.
+    "supervisor call id with an encoded CR/LF": (
+        "/calls/v3:a%0D%0AX-Injected:%201/messages",
+        AUTH | JSON,
+        b'{"content": "x"}',
+        404,
+        "not_found",
+    ),
+    "supervisor call id of 10 KB": (
+        "/calls/v3:" + "a" * 10_240 + "/messages",
+        AUTH | JSON,
+        b'{"content": "x"}',
+        400,
+        "invalid_call_control_id",
+    ),
     "supervisor message without content": (
         "/calls/v3:c/messages",
         AUTH | JSON,
@@ -200,4 +265,22 @@ def test_malformed_http_is_refused_by_the_server(ingress: RunningIngress) -> Non
         headers=AUTH | JSON | {"x-telnyx-call-control-id": b"v3:a\x7fb"},
     )
     assert response.status_code == 400
+    assert ingress.published() == before
+
+
+def test_a_bare_carriage_return_in_a_header_is_refused_by_the_server(
+    ingress: RunningIngress,
+) -> None:
+    """A CR inside the call id header (sent raw: clients refuse to) is a 400, nothing published."""
+    before = ingress.published()
+    host, port = ingress.url.removeprefix("http://").split(":")
+    request = (
+        b"POST /tools/t HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + f"Authorization: Bearer {TOKEN}\r\n".encode()
+        + b"x-telnyx-call-control-id: v3:a\rb\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+    )
+    with socket.create_connection((host, int(port)), timeout=30) as conn:
+        conn.sendall(request)
+        status_line = conn.makefile("rb").readline()
+    assert status_line.split()[1] == b"400", status_line
     assert ingress.published() == before
