@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hmac
+
 import pytest
 from pydantic import SecretStr
 
 from callstream.errors import RequestRejected
+from ingress import access
 from ingress.access import access_warnings, bearer_token, require_token, token_matches
 from tests.ingress_support import make_settings
 
@@ -28,6 +31,21 @@ def test_token_matches_only_the_configured_token(
 ) -> None:
     """Exact match only; no configured token matches nothing, not even an absent one."""
     assert token_matches(presented, expected) is matches
+
+
+def test_every_token_comparison_is_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tokens are compared with ``hmac.compare_digest`` over the whole value, never with ``==``."""
+    seen: list[tuple[bytes, bytes]] = []
+    compare = hmac.compare_digest
+
+    def spy(a: bytes, b: bytes) -> bool:
+        seen.append((a, b))
+        return compare(a, b)
+
+    monkeypatch.setattr(access.hmac, "compare_digest", spy)
+    assert token_matches("wrong-token", SecretStr("s3cret-token")) is False
+    assert token_matches("s3cret-token", SecretStr("s3cret-token")) is True
+    assert seen == [(b"wrong-token", b"s3cret-token"), (b"s3cret-token", b"s3cret-token")]
 
 
 @pytest.mark.parametrize(

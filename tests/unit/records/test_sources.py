@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from callstream.errors import RecordError
 from callstream.records import FieldMap, decode_source_event, source_event_from_raw
@@ -117,3 +120,30 @@ def test_decode_round_trip_from_bytes() -> None:
     event = decode_source_event("ticketing", raw, FieldMap())
     assert event.source == "ticketing"
     assert event.call_control_id == "v3:abc"
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+SPEC_KEYS = st.sampled_from(
+    ["event_id", "type", "occurred_at", "data", "call_control_id", "customer"]
+)
+
+
+@given(st.binary(max_size=2048))
+def test_arbitrary_bytes_only_raise_record_error(raw: bytes) -> None:
+    """Whatever a source topic holds, decoding yields an event or raises ``RecordError``."""
+    with contextlib.suppress(RecordError):
+        decode_source_event("crm", raw, FieldMap(), fallback_time=T0)
+
+
+@given(st.dictionaries(SPEC_KEYS | st.text(max_size=12), JSON_VALUES, max_size=8))
+def test_arbitrary_json_objects_only_raise_record_error(record: dict[str, Any]) -> None:
+    """JSON with the right keys and any values: an event or ``RecordError``, nothing else."""
+    raw = json.dumps(record).encode()
+    with contextlib.suppress(RecordError):
+        decode_source_event("crm", raw, FieldMap(), fallback_time=T0)

@@ -58,6 +58,19 @@ async def test_an_argument_cannot_choose_the_url() -> None:
     assert (result.status, result.result) == ("ok", None)
 
 
+async def test_a_redirect_is_never_followed() -> None:
+    """A backend's redirect cannot send the runner to another host: it is a refusal, once."""
+    hosts: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        hosts.append(request.url.host)
+        return httpx.Response(302, headers={"location": "http://169.254.169.254/latest/"})
+
+    result = await runner(handler).run(CALL, BACKEND)
+    assert hosts == ["orders.internal"]
+    assert result.status == "error"
+
+
 @pytest.mark.parametrize(
     ("responses", "status", "detail", "attempts"),
     [
