@@ -10,6 +10,7 @@ happens, so a run is bounded in time however noisy the machine is.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -43,7 +44,8 @@ class SearchPolicy:
             raise ValueError("growth must exceed 1; resolution, max_steps, quantum be positive")
 
     def _round(self, rate: float) -> float:
-        return max(self.quantum, round(rate / self.quantum) * self.quantum)
+        """To the nearest multiple of ``quantum``, halves up (never below one quantum)."""
+        return max(self.quantum, math.floor(rate / self.quantum + 0.5) * self.quantum)
 
 
 def passes(*, p99_ms: float | None, lost: int, refused: int, bound_ms: float) -> bool:
