@@ -94,11 +94,20 @@ class ToolWebhook(BaseHTTPRequestHandler):
             return 0
 
 
-class Threaded(ThreadingHTTPServer):
+class QuietAboutLeavers(HTTPServer):
+    """A client that gave up (its webhook timeout) is counted by the client, not traced here."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # broken pipe or reset: the caller left before the answer
+        super().handle_error(request, client_address)
+
+
+class Threaded(ThreadingHTTPServer, QuietAboutLeavers):
     request_queue_size = LISTEN_BACKLOG
 
 
-class Pooled(HTTPServer):
+class Pooled(QuietAboutLeavers):
     """A fixed pool of request threads; further connections wait their turn."""
 
     request_queue_size = LISTEN_BACKLOG
