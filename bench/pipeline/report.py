@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bench.pipeline.gaps import versus_gap
 from bench.pipeline.goals import GOAL_RATE, check
 from bench.pipeline.plan import KIND_LABELS
 
@@ -183,6 +184,7 @@ def versus_section(part: Mapping[str, Any]) -> str:
         )
         for s in part["sides"]
     ]
+    slower = versus_gap(part)
     return "\n".join(
         [
             f"### 3. Against the direct approach: {part['calls']} calls x "
@@ -201,6 +203,7 @@ def versus_section(part: Mapping[str, Any]) -> str:
                 ],
                 rows,
             ),
+            *(["", slower] if slower else []),
         ]
     )
 
@@ -249,12 +252,21 @@ def cost_section(part: Mapping[str, Any]) -> str:
     )
 
 
-def goals_section(parts: Mapping[str, Any]) -> str:
+def goals_section(parts: Mapping[str, Any], cores: int | None = None) -> str:
+    verdicts = check(parts, cores)
     rows = [
         (v.goal, v.measured, {True: "met", False: "**not met**", None: "not measured"}[v.met])
-        for v in check(parts)
+        for v in verdicts
     ]
-    return "\n".join(["### Goals", "", table(["goal", "measured", ""], rows)])
+    lines = ["### Goals", "", table(["goal", "measured", ""], rows)]
+    reasons: dict[str, list[str]] = {}
+    for verdict in verdicts:
+        if verdict.why:
+            reasons.setdefault(verdict.why, []).append(verdict.goal)
+    if reasons:
+        lines += ["", "Why, and what would close the gap:", ""]
+        lines += [f"- *{'; '.join(goals)}*: {why}" for why, goals in reasons.items()]
+    return "\n".join(lines)
 
 
 def render(results: Mapping[str, Any]) -> str:
@@ -271,5 +283,5 @@ def render(results: Mapping[str, Any]) -> str:
     for name, render_part in renderers.items():
         if parts.get(name):
             sections.append(render_part(parts[name]))
-    sections.append(goals_section(parts))
+    sections.append(goals_section(parts, results.get("machine", {}).get("cpus")))
     return "\n\n".join(sections) + "\n"
