@@ -68,6 +68,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     add("--partitions", type=int, default=12)
     add("--log-level", default="INFO", help="the services' log level (production: INFO)")
     add("--tool-runner-concurrency", type=int, default=None, help="override the config default")
+    add(
+        "--profile",
+        nargs="+",
+        default=[],
+        choices=["streams", "injector", "ingress"],
+        help="sample these services with py-spy in each reported pipeline step (slows them)",
+    )
     add("--note", default=SHARED_NOTE, help="printed with the figures ('' for none)")
     add("--out", type=Path, default=RESULTS)
     add("--quick", action="store_true", help="tiny sizes: checks the harness, not the pipeline")

@@ -63,6 +63,9 @@ def run(
                 run_step(rig, mode="pipeline", label="latency", rate=rate, duration_s=duration_s)
             )
             progress(f"  pipeline {rate:>6.0f}/s  {_line(pipeline[-1])}")
+            for process, shares in pipeline[-1].profile.items():
+                busiest = ", ".join(f"{k} {v:.0%}" for k, v in list(shares.items())[:5])
+                progress(f"    {process} samples: {busiest}")
     return {
         "duration_s": duration_s,
         "calls": len(rig.calls),

@@ -93,7 +93,14 @@ class Run:
                 "log_level": self.args.log_level,
                 "tool_runner_concurrency": stack.config.streams.tool_runner_concurrency,
             }
-            rig = Rig(stack, self._live_calls(stack), self.work, broker_pid=self.broker_pid)
+            rig = Rig(
+                stack,
+                self._live_calls(stack),
+                self.work,
+                broker_pid=self.broker_pid,
+                profile=tuple(self.args.profile),
+                profile_dir=self.args.out / "profile",
+            )
             if "latency" in self.parts:
                 progress("1. end-to-end latency: the floor and callstream in turn")
                 self.found["latency"] = latency.run(

@@ -18,6 +18,7 @@ CPU is accounted per service over 2-3 (load and drain), for the cost model.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -37,6 +38,7 @@ from bench.pipeline.decisions import decided_at
 from bench.pipeline.loadgen import GeneratorSpec, spec_to_json
 from bench.pipeline.machine import CpuLedger, spent
 from bench.pipeline.plan import FLOOR_MIX, PIPELINE_MIX, PlannedEvent, tool_requests
+from bench.pipeline.sampling import sampling, top
 from bench.pipeline.stack import BenchStack
 from bench.pipeline.stats import Latency
 from bench.pipeline.wire import tool_call_record
@@ -58,6 +60,9 @@ class Rig:
     floor_pids: list[int] = field(default_factory=list)
     connections: int = 32
     drain_max_s: float = 60.0
+    profile: tuple[str, ...] = ()
+    """Services to sample with py-spy during each reported pipeline step (``sampling``)."""
+    profile_dir: Path | None = None
 
     def ledger(self) -> CpuLedger:
         groups = self.stack.pids()
@@ -93,6 +98,8 @@ class StepResult:
     errors: dict[str, int]
     stages: dict[str, dict[str, Latency]] = field(default_factory=dict)
     """By kind (and ``all``): time until the worker decided, and from the decision to the remote."""
+    profile: dict[str, dict[str, float]] = field(default_factory=dict)
+    """When sampled: per process, the share of samples by package (``sampling.top``)."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -167,7 +174,11 @@ def run_step(rig: Rig, *, mode: Mode, label: str, rate: float, duration_s: float
     applied_before = remote.applied(stack.emulator_url)
     ledger = rig.ledger()
     before = ledger.snapshot()
-    generated = _generate(rig, spec)
+    sampled = rig.profile if mode == "pipeline" and label != "warm-up" else ()
+    pids = {name: found for name, found in stack.pids().items() if name in sampled}
+    out = (rig.profile_dir or rig.workdir / "profile") / tag
+    with sampling(pids, out, duration_s) as files:
+        generated = _generate(rig, spec)
     outcome: list[str] = generated["outcome"]
     accepted = sum(1 for o in outcome if o == "ok")
     remote.wait_until(
@@ -188,7 +199,7 @@ def run_step(rig: Rig, *, mode: Mode, label: str, rate: float, duration_s: float
         if mode == "pipeline"
         else {}
     )
-    return summarise(
+    result = summarise(
         mode=mode,
         label=label,
         rate=rate,
@@ -199,6 +210,12 @@ def run_step(rig: Rig, *, mode: Mode, label: str, rate: float, duration_s: float
         cpu=cpu,
         decided=decided,
     )
+    if not files:
+        return result
+    shares = {
+        name: top(path.read_text().splitlines()) for name, path in files.items() if path.exists()
+    }
+    return dataclasses.replace(result, profile=shares)
 
 
 def summarise(
