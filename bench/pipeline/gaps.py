@@ -40,11 +40,12 @@ def latency_gap(pipeline: Mapping[str, Any]) -> str | None:
             f"{crm['until_decided']['p50_ms']:.1f} ms before its decision)"
         )
     return (
-        f"{text}. The worker kept {busy} of a core busy, so records queue behind its "
-        "Python work, and each of its outputs first waits out its producer linger "
-        "(producer_linger_s). "
-        "To close it: a cheaper per-record path in the worker (it costs the most CPU per "
-        "message, part 5), a shorter linger, and more cores (a worker uses one)."
+        f"{text}. The worker kept {busy} of a core busy, so records queue behind its work, "
+        "most of it its Kafka clients' (aiokafka speaks the protocol in Python; "
+        "`--profile streams` shows the shares), and each of its outputs first waits out "
+        "its producer linger (producer_linger_s). To close it: a streams worker whose Kafka "
+        "I/O runs in librdkafka, as the ingress's and the injector's does, a shorter "
+        "linger, and more cores (a worker uses one)."
     )
 
 
@@ -60,7 +61,8 @@ def capacity_gap(pipeline: Mapping[str, Any], cores: int | None, goal: float) ->
         f"run's processes (services, broker, remote, generator), so {cores} cores allow at "
         f"most ~{ceiling:,.0f} events/s however many workers run; more workers on the same "
         f"cores only share them. {goal:,.0f} events/s at this cost needs ~{needed:.1f} cores, "
-        "or the same cores and a streams worker that costs a third as much per event."
+        "or a streams worker that costs a fraction as much per event (its Kafka I/O in "
+        "librdkafka rather than in Python)."
     )
 
 
