@@ -229,4 +229,3 @@ def sum_samples(text: str, name: str, labels: Mapping[str, str]) -> float:
         for sample in family.samples
         if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
     )
-
