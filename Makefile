@@ -7,9 +7,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install kafka-jars lint format test demo lock audit clean
+.PHONY: help install kafka-jars lint format test demo bench lock audit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,6 +43,9 @@ test: install kafka-jars lint ## everything the tests need, the dependency audit
 
 demo: install kafka-jars ## the whole pipeline on the local broker, playing the reference scenario
 	$(BIN)/callstream demo --json callstream-demo-timeline.json
+
+bench: install kafka-jars ## the whole pipeline measured end to end (~10 min; BENCH_ARGS="latency --rates 500")
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 audit: install ## known-vulnerability check of the pinned dependencies (fails if it cannot run)
 	CALLSTREAM_AUDIT_REQUIRED=1 $(BIN)/python tools/audit.py

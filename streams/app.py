@@ -128,6 +128,16 @@ def create_faust_app(
             tp.partition for tp in app.consumer.assignment() if tp.topic == topics.streams_ticks
         }
 
+    async def learn_changelogs() -> None:
+        # faust places a table write on its changelog partition with key_partition,
+        # which reads the producer's metadata cache without ever filling it. On a
+        # fresh deployment faust creates the changelogs moments before, the cache may
+        # not hold them yet, and the first write crashed the worker ("'NoneType'
+        # object is not iterable"). Asking for their partitions fills the cache.
+        producer = (await app.maybe_start_producer())._ensure_producer()
+        for table in tables.values():
+            await producer.partitions_for(table.changelog_topic.get_topic_name())
+
     join = JoinAgent(
         decider=decider,
         tables=state,
@@ -140,6 +150,7 @@ def create_faust_app(
         owned=owned,
         batch_max=streams.batch_max_events,
         batch_window_s=streams.batch_window_s,
+        prepare=learn_changelogs,
     )
     app.agent(
         app.topic(*decider.topics, **_RAW), name="join", supervisor_strategy=CrashingSupervisor

@@ -23,7 +23,7 @@ An injection can be repeated in that window; it can never be lost.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import partial
 from typing import Any
 
@@ -63,8 +63,10 @@ class JoinAgent:
         owned: Callable[[], Iterable[int]],
         batch_max: int,
         batch_window_s: float,
+        prepare: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._decider = decider
+        self._prepare = prepare
         self._tables = tables
         self._deadlines = deadlines
         self._sender = sender
@@ -77,6 +79,8 @@ class JoinAgent:
         self._window = batch_window_s
 
     async def __call__(self, stream: Any) -> None:
+        if self._prepare is not None:
+            await self._prepare()
         async for events in stream.take_events(self._batch_max, self._window):
             await self.process([raw_record(event.message) for event in events])
 

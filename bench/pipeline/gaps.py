@@ -1,0 +1,99 @@
+"""Why a goal was missed, in the run's own figures, and what would close the gap (pure).
+
+Each explanation is computed from the same results dict the report renders,
+so a re-rendered run explains itself; the remedies are the ones the
+profiles and the part's floor point to. Never a verdict: ``goals`` decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def cpu_ms_per_event(step: Mapping[str, Any]) -> float | None:
+    """CPU milliseconds this run's processes spent per delivered event (neighbours excluded)."""
+    cpu, delivered = step.get("cpu_s") or {}, step.get("delivered") or 0
+    if "machine_s" not in cpu or not delivered:
+        return None
+    busy = float(cpu["machine_s"]) - float(cpu.get("others_s", 0.0))
+    return 1000 * busy / int(delivered)
+
+
+def latency_gap(pipeline: Mapping[str, Any]) -> str | None:
+    """Where a pipeline step's time went: before the streams decision, and after it."""
+    stages = pipeline.get("stages", {})
+    whole, crm = stages.get("all"), stages.get("crm_event")
+    if whole is None:
+        return None
+    before, after = whole["until_decided"]["p50_ms"], whole["decided_to_remote"]["p50_ms"]
+    cpu = pipeline.get("cpu_s", {})
+    wall = cpu.get("wall_s") or 0
+    busy = f"{cpu.get('streams', 0) / wall:.2f}" if wall else "n/a"
+    text = (
+        f"Of the p50, {before:.1f} ms pass before the streams worker decides and "
+        f"{after:.1f} ms from its decision to the remote"
+    )
+    if crm is not None:
+        text += (
+            f" (a CRM event crosses the worker twice, via the by-call topic: "
+            f"{crm['until_decided']['p50_ms']:.1f} ms before its decision)"
+        )
+    return (
+        f"{text}. The worker kept {busy} of a core busy, so records queue behind its work, "
+        "most of it its Kafka clients' (aiokafka speaks the protocol in Python; "
+        "`--profile streams` shows the shares), and each of its outputs first waits out "
+        "its producer linger (producer_linger_s). To close it: a streams worker whose Kafka "
+        "I/O runs in librdkafka, as the ingress's and the injector's does, a shorter "
+        "linger, and more cores (a worker uses one)."
+    )
+
+
+def capacity_gap(pipeline: Mapping[str, Any], cores: int | None, goal: float) -> str | None:
+    """The rate the machine's cores allow at the CPU each event cost in a pipeline step."""
+    per = cpu_ms_per_event(pipeline)
+    if per is None or not cores:
+        return None
+    ceiling = 1000 * cores / per
+    needed = goal * per / 1000
+    return (
+        f"At {pipeline['rate']:,.0f}/s every delivered event cost {per:.1f} ms of CPU across the "
+        f"run's processes (services, broker, remote, generator), so {cores} cores allow at "
+        f"most ~{ceiling:,.0f} events/s however many workers run; more workers on the same "
+        f"cores only share them. {goal:,.0f} events/s at this cost needs ~{needed:.1f} cores, "
+        "or a streams worker that costs a fraction as much per event (its Kafka I/O in "
+        "librdkafka rather than in Python)."
+    )
+
+
+def recovery_gap(recovery: Mapping[str, Any]) -> str | None:
+    """How much of the recovery is reading the changelog, and how much is replaying it."""
+    ready, floor = recovery.get("ready_s"), recovery.get("floor_read_s")
+    if ready is None or floor is None:
+        return None
+    return (
+        f"A bare consumer reads the {recovery.get('changelog_records', 0):,} changelog "
+        f"records in {floor:.1f} s; the other {ready - floor:.1f} s is faust applying them "
+        "one by one to its in-memory tables, in Python. To close it: tables kept on local "
+        "disk (faust's RocksDB store), so a restarted worker replays only the changelog's "
+        "tail; standby replicas, so another worker takes over already warm."
+    )
+
+
+def versus_gap(part: Mapping[str, Any]) -> str | None:
+    """Why callstream took longer than the direct server to deliver every result, if it did."""
+    sides = {s["side"]: s for s in part.get("sides", [])}
+    ours, direct = sides.get("callstream"), sides.get("direct, thread per request")
+    if ours is None or direct is None or ours.get("total_s") is None:
+        return None
+    if direct.get("total_s") is not None and ours["total_s"] <= direct["total_s"]:
+        return None
+    expected = ours["results_expected"]
+    lookup = part.get("lookup_s", 0)
+    return (
+        f"Delivering every result took {ours['total_s']:.1f} s: the tool runner holds "
+        f"tool_runner_concurrency lookups in flight per worker, so {expected} lookups of "
+        f"{lookup:g} s drain in turns; the direct server starts a thread per request instead. "
+        "Raise tool_runner_concurrency to the lookups expected at once (the bound protects "
+        "the backends)."
+    )

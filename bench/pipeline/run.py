@@ -1,0 +1,182 @@
+"""One run of the whole benchmark: the parts in a bounded order, on one broker and one stack.
+
+Order: the parts that need the pipeline share one ``BenchStack`` (latency,
+whose 500/s step also gives the cost model; the capacity search with one
+streams worker and one injector; the comparison with the direct approach;
+then the capacity search again after adding a streams worker and an
+injector), and the scale part runs last on a streams worker of its own, once
+the stack is gone, so its memory figures are not disturbed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from bench.pipeline import capacity, latency, remote, scale, versus
+from bench.pipeline.cost import cost
+from bench.pipeline.search import SearchPolicy
+from bench.pipeline.stack import BenchStack, StackOptions
+from bench.pipeline.steps import Rig, run_step
+from callstream.kafka import KafkaConnection
+
+PARTS = ("latency", "cost", "capacity", "versus", "scale")
+STACK_PARTS = frozenset({"latency", "cost", "capacity", "versus"})
+COST_RATE = 500.0
+
+
+def progress(line: str) -> None:
+    """Progress goes to stderr, so stdout carries only the report."""
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+class Run:
+    """The parts asked for, with what they share."""
+
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        *,
+        conn: KafkaConnection,
+        work: Path,
+        prefix: str,
+        broker_pid: int | None,
+        env: Mapping[str, str] = os.environ,
+    ) -> None:
+        self.args = args
+        self.parts = set(args.parts or PARTS)
+        self.conn = conn
+        self.work = work
+        self.prefix = prefix
+        self.broker_pid = broker_pid
+        self.env = dict(env)
+        self.found: dict[str, Any] = {}
+        self.problems: list[str] = []
+        self.stack_info: dict[str, Any] = {}
+
+    def all(self) -> dict[str, Any]:
+        if self.parts & STACK_PARTS:
+            self._with_stack()
+        if "scale" in self.parts:
+            progress("4. streams worker memory and recovery")
+            self.found["scale"] = scale.run(
+                self.conn,
+                prefix=f"{self.prefix}scale.",
+                partitions=self.args.partitions,
+                sizes=tuple(sorted(self.args.scale_sizes)),
+                env=self.env,
+                state=self.work / "scale",
+                progress=progress,
+            )
+        return self.found
+
+    def _options(self) -> StackOptions:
+        args = self.args
+        return StackOptions(
+            prefix=self.prefix,
+            partitions=args.partitions,
+            lookup_s=args.lookup_s,
+            log_level=args.log_level,
+            tool_runner_concurrency=args.tool_runner_concurrency,
+        )
+
+    def _with_stack(self) -> None:
+        progress("starting the pipeline: topics, emulator, backends, streams, injector, ingress")
+        with BenchStack(self.conn, self._options(), self.env, self.work / "stack") as stack:
+            self.stack_info = {
+                "partitions": self.args.partitions,
+                "log_level": self.args.log_level,
+                "tool_runner_concurrency": stack.config.streams.tool_runner_concurrency,
+            }
+            rig = Rig(
+                stack,
+                self._live_calls(stack),
+                self.work,
+                broker_pid=self.broker_pid,
+                profile=tuple(self.args.profile),
+                profile_dir=self.args.out / "profile",
+            )
+            if "latency" in self.parts:
+                progress("1. end-to-end latency: the floor and callstream in turn")
+                self.found["latency"] = latency.run(
+                    rig, rates=self.args.rates, duration_s=self.args.duration, progress=progress
+                )
+            if "cost" in self.parts:
+                self.found["cost"] = cost(self._cost_step(rig))
+            if "capacity" in self.parts:
+                progress("2. highest sustainable rate, 1 streams worker + 1 injector")
+                self.found["capacity"] = {"1+1": self._search(rig, "1+1", self.args.capacity_start)}
+            if "versus" in self.parts:
+                progress("3. against the direct approach")
+                self.found["versus"] = self._versus(stack)
+            if "capacity" in self.parts:
+                progress("2. highest sustainable rate, 2 streams workers + 2 injectors")
+                stack.add_workers(streams=1, injectors=1)
+                remote.wait_until(lambda: float(stack.ready()), 1.0, stall_s=120, max_s=120)
+                latency.warm_up(rig, ["pipeline"])
+                start = max(
+                    self.args.capacity_start, self.found["capacity"]["1+1"]["sustained_rate"] or 0
+                )
+                self.found["capacity"]["2+2"] = self._search(rig, "2+2", start)
+                stack.remove_workers()
+            dead = stack.dead()
+            if dead:
+                self.problems.append(f"services that exited during the run: {', '.join(dead)}")
+
+    def _live_calls(self, stack: BenchStack) -> list[str]:
+        if not self.parts & {"latency", "cost", "capacity"}:
+            return []
+        count = self.args.calls
+        progress(f"starting {count} live calls at the emulator (signed webhooks to the ingress)")
+        calls = remote.start_calls(stack.emulator_url, 0, count)
+        _, live = remote.wait_until(
+            lambda: stack.metric(
+                "streams", "callstream_streams_table_keys", table="calls", status="active"
+            ),
+            count,
+            stall_s=30,
+            max_s=180,
+        )
+        if not live:
+            self.problems.append("not every call was live in the streams registry before the load")
+        return calls
+
+    def _cost_step(self, rig: Rig) -> dict[str, Any]:
+        steps = self.found.get("latency", {}).get("steps", [])
+        found = next((s["pipeline"] for s in steps if s["rate"] == COST_RATE), None)
+        if found is not None:
+            return dict(found)
+        progress(f"5. cost: a step at {COST_RATE:.0f}/s")
+        return run_step(
+            rig, mode="pipeline", label="cost", rate=COST_RATE, duration_s=self.args.duration
+        ).as_dict()
+
+    def _search(self, rig: Rig, workers: str, start: float) -> dict[str, Any]:
+        args = self.args
+        return capacity.run(
+            rig,
+            workers=workers,
+            policy=SearchPolicy(start=start, max_steps=args.capacity_steps),
+            duration_s=args.capacity_duration,
+            bound_ms=args.bound_ms,
+            progress=progress,
+        )
+
+    def _versus(self, stack: BenchStack) -> dict[str, Any]:
+        args = self.args
+        return versus.run(
+            stack,
+            first_caller=100_000,
+            calls=args.versus_calls,
+            lookup_s=args.lookup_s,
+            timeout_s=args.webhook_timeout,
+            spread_s=args.spread,
+            pool=args.pool,
+            bound_s=max(30.0, 15 * args.lookup_s),
+            progress=progress,
+        )

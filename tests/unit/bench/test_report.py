@@ -1,0 +1,198 @@
+"""The Markdown report and the goals, rendered from a run's results (no run needed)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import pytest
+
+from bench.pipeline.cost import cost
+from bench.pipeline.goals import check
+from bench.pipeline.report import ms, render, table
+from bench.pipeline.results import stem
+from bench.pipeline.stats import Latency
+
+
+def latency(p50: float, p99: float) -> dict[str, Any]:
+    return asdict(Latency(1000, p50, (p50 + p99) / 2, p99, p99 + 1))
+
+
+def step(p50: float, p99: float, *, rate: float = 500, **extra: Any) -> dict[str, Any]:
+    return {
+        "rate": rate,
+        "planned": 5000,
+        "delivered": 5000,
+        "lost": 0,
+        "refused": 0,
+        "latency": latency(p50, p99),
+        "by_kind": {"tool_result": latency(p50 - 1, p99 - 1)},
+        "send_lag": latency(0.1, 1.0),
+        "cpu_s": {
+            "ingress": 1.0,
+            "streams": 2.5,
+            "injector": 1.5,
+            "broker": 0.5,
+            "wall_s": 10.0,
+            "others_s": 3.0,
+        },
+        "stages": {"all": {"until_decided": latency(5, 20), "decided_to_remote": latency(4, 9)}},
+    } | extra
+
+
+def results() -> dict[str, Any]:
+    side = {"not_taken": 0, "results_delivered": 400, "results_expected": 400, "spread_s": 1.0}
+    return {
+        "date": "2026-11-23",
+        "machine": {
+            "host": "vm",
+            "cpus": 2,
+            "cpu_model": "Some CPU",
+            "memory_gib": 23.5,
+            "os": "Linux 6",
+            "python": "3.11.7",
+            "load_average": [1.0, 2.0, 3.0],
+        },
+        "broker": "local Apache Kafka 4.1.2",
+        "note": "Measured on a shared machine.",
+        "parts": {
+            "latency": {
+                "calls": 1000,
+                "duration_s": 10,
+                "steps": [
+                    {
+                        "rate": 500,
+                        "pipeline": step(12.0, 45.0),
+                        "floor": step(5.0, 20.0),
+                        "ratio_p50": 2.4,
+                        "ratio_p99": 2.25,
+                    },
+                ],
+            },
+            "capacity": {
+                "2+2": {
+                    "bound_ms": 100,
+                    "sustained_rate": 2400,
+                    "steps": [
+                        step(20, 60, rate=2400, passed=True),
+                        step(80, 300, rate=3200, passed=False),
+                    ],
+                },
+            },
+            "versus": {
+                "calls": 200,
+                "tools_per_call": 2,
+                "lookup_s": 2.0,
+                "webhook_timeout_s": 10,
+                "sides": [
+                    # p50 is 500x better, p99 only 72x: the ack goal is missed on p99.
+                    side | {"side": "callstream", "ack": latency(4.0, 40.0), "total_s": 5.1},
+                    side
+                    | {
+                        "side": "direct, thread per request",
+                        "ack": latency(2010, 2900),
+                        "total_s": 4.2,
+                    },
+                ],
+            },
+            "scale": {
+                "empty_rss_mib": 80.0,
+                "empty_start_s": 3.5,
+                "memory": [{"live_calls": 100_000, "rss_mib": 220.0, "bytes_per_call": 1468}],
+                "recovery": {
+                    "live_calls": 100_000,
+                    "changelog_records": 200_000,
+                    "ready_s": 12.0,
+                    "recovered_s": 20.0,
+                    "floor_read_s": 0.6,
+                },
+            },
+        },
+    }
+
+
+def test_table_renders_rows_and_marks_missing_values() -> None:
+    """Cells are separated by pipes (escaped inside cells); None reads n/a."""
+    assert table(["a", "b"], [(1, None), ("x|y", 2)]).splitlines() == [
+        "| a | b |",
+        "| --- | --- |",
+        "| 1 | n/a |",
+        "| x\\|y | 2 |",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "text"), [(None, "n/a"), (4.214, "4.21"), (38.24, "38.2"), (1512.4, "1,512")]
+)
+def test_milliseconds_keep_three_significant_figures(value: float | None, text: str) -> None:
+    """Small figures keep their decimals; large ones lose them."""
+    assert ms(value) == text
+
+
+def test_the_report_names_the_date_machine_note_and_every_part() -> None:
+    """The rendered report carries its provenance and a section per part that ran."""
+    text = render(results())
+    assert "2026-11-23" in text
+    assert "`vm`, 2 cores (Some CPU)" in text
+    assert "**Measured on a shared machine.**" in text
+    for heading in ("### 1.", "### 2.", "### 3.", "### 4.", "### Goals"):
+        assert heading in text
+    assert "| 500 | 12.0 / 28.5 / 45.0 | 5.00 / 12.5 / 20.0 | x2.4 / x2.2 |" in text
+    assert "2,400 (60.0 ms) ok, 3,200 (300 ms) over" in text
+
+
+def test_parts_that_did_not_run_are_left_out_and_their_goals_unmeasured() -> None:
+    """With only the scale part, the other sections are absent and their goals say so."""
+    only = results()
+    only["parts"] = {"scale": only["parts"]["scale"]}
+    text = render(only)
+    assert "### 1." not in text
+    assert "### 4." in text
+    assert "not measured" in text
+
+
+def test_goals_are_judged_from_the_figures() -> None:
+    """Each goal is met or not by its own figure."""
+    verdicts = {v.goal: v.met for v in check(results()["parts"])}
+    assert verdicts == {
+        "p50 <= 15 ms at 500 events/s": True,
+        "p99 <= 50 ms at 500 events/s": True,
+        "ratio to the floor <= 3x (p50 and p99, at 500 events/s)": True,
+        ">= 2,000 events/s sustained with 2 + 2 workers": True,
+        "webhook ack >= 100x better than the direct approach, nothing refused": False,
+        "<= 4 KiB per live call": True,
+        "recovery of 100,000 calls <= 15 s": True,
+    }
+
+
+def test_a_refused_webhook_fails_the_acknowledgement_goal() -> None:
+    """Fast acknowledgements do not meet the goal if callstream refused any webhook."""
+    run = results()
+    ours = run["parts"]["versus"]["sides"][0]
+    ours["ack"] = latency(1.0, 2.0)
+    assert next(v for v in check(run["parts"]) if "ack" in v.goal).met is True
+    ours["not_taken"] = 1
+    assert next(v for v in check(run["parts"]) if "ack" in v.goal).met is False
+
+
+def test_cost_is_cpu_per_thousand_deliveries_per_process() -> None:
+    """Each service's CPU seconds over the step, per 1,000 delivered; callstream's total too."""
+    found = cost(step(10, 20))
+    assert found["per_1000"] == {
+        "ingress": 0.2,
+        "streams": 0.5,
+        "injector": 0.3,
+        "callstream (all three)": 1.0,
+        "broker (not callstream)": 0.1,
+    }
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [("vm", "2026-11-23-vm"), ("my host/1", "2026-11-23-my-host-1"), ("..", "2026-11-23-host")],
+)
+def test_result_files_are_named_by_date_and_host(host: str, expected: str) -> None:
+    """The host name is kept to safe characters."""
+    from datetime import date
+
+    assert stem(date(2026, 11, 23), host) == expected
