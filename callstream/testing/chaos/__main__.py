@@ -25,10 +25,10 @@ from typing import Any
 
 from callstream.settings import Settings, load_settings
 from callstream.testing.chaos import report
-from callstream.testing.chaos.load import LoadPlan
 from callstream.testing.chaos.pipeline import ChaosPipeline, OwnedBroker, chaos_config
 from callstream.testing.chaos.scenarios import NEEDS_OWN_BROKER, SCENARIOS, Context
 from callstream.testing.chaos.scenarios.base import Result, Timing
+from callstream.testing.chaos.senders import LoadPlan
 
 # Variables that would change what the pipeline runs; the run sets its own.
 CLEARED = (

@@ -24,7 +24,7 @@ from callstream.kafka import KafkaConnection, consumer_config
 from callstream.records import DeadLetter, Delivery, Injection, decode
 from callstream.testing.chaos.judge import Applied, Attempt
 from callstream.testing.chaos.ledger import tokens_in
-from callstream.testing.chaos.load import QUIET_CLIENT
+from callstream.testing.chaos.senders import QUIET_CLIENT
 from callstream.topics import Topics
 
 

@@ -19,10 +19,10 @@ import pytest
 
 from callstream.settings import load_settings
 from callstream.testing.broker import BrokerHandle
-from callstream.testing.chaos.load import LoadPlan
 from callstream.testing.chaos.pipeline import ChaosPipeline, chaos_config
 from callstream.testing.chaos.scenarios import inputs, processes, remote
 from callstream.testing.chaos.scenarios.base import Result, Timing, steady_fault
+from callstream.testing.chaos.senders import LoadPlan
 
 # Variables a developer may have set that would change what the pipeline runs.
 _CLEARED = [

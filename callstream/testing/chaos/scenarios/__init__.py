@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from callstream.testing.chaos.load import LoadPlan
 from callstream.testing.chaos.pipeline import ChaosPipeline, OwnedBroker
 from callstream.testing.chaos.scenarios import inputs, processes, remote
 from callstream.testing.chaos.scenarios.base import (
@@ -21,6 +20,7 @@ from callstream.testing.chaos.scenarios.base import (
     Timing,
     steady_fault,
 )
+from callstream.testing.chaos.senders import LoadPlan
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from callstream.emulator import EmulatorControl
 from callstream.testing.chaos.judge import Verdict, judge
 from callstream.testing.chaos.ledger import Ledger, new_run_id
-from callstream.testing.chaos.load import LoadDriver, LoadPlan, start_calls
+from callstream.testing.chaos.load import LoadDriver, start_calls
 from callstream.testing.chaos.observe import Observation, TopicTail, observe
 from callstream.testing.chaos.pipeline import ChaosPipeline
+from callstream.testing.chaos.senders import LoadPlan
 
 Progress = Callable[[str], None]
 SETTLE_TIMEOUT_S = 240.0

@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from callstream.testing.chaos.flood import FloodReport, FloodTarget, flood
-from callstream.testing.chaos.load import LoadPlan
 from callstream.testing.chaos.observe import Letter
 from callstream.testing.chaos.pipeline import ChaosPipeline
 from callstream.testing.chaos.poison import Poison, poison_records
@@ -28,6 +27,7 @@ from callstream.testing.chaos.scenarios.base import (
     Session,
     Timing,
 )
+from callstream.testing.chaos.senders import LoadPlan
 from callstream.testing.kafka import produce
 
 LETTERS_TIMEOUT_S = 120.0

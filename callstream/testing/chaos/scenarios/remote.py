@@ -14,7 +14,6 @@ from collections import defaultdict
 
 from callstream.emulator import FaultRule, Faults
 from callstream.testing.chaos.judge import Attempt
-from callstream.testing.chaos.load import LoadPlan
 from callstream.testing.chaos.pipeline import ChaosPipeline
 from callstream.testing.chaos.scenarios.base import (
     After,
@@ -26,6 +25,7 @@ from callstream.testing.chaos.scenarios.base import (
     Session,
     metric_total,
 )
+from callstream.testing.chaos.senders import LoadPlan
 
 
 def _window(session: Session, faults: Faults, window_s: float) -> tuple[float, list[int]]:
