@@ -73,16 +73,17 @@ def _assert_held(result: Result) -> None:
 
 
 def test_an_injector_killed_mid_load_loses_and_doubles_nothing(pipeline: ChaosPipeline) -> None:
-    """SIGKILL the injector under load, restart it: every accepted item applied once, in order."""
+    """SIGKILL the injector with applied commands in flight: resent, absorbed, applied once."""
     result = steady_fault(
         pipeline,
         "injector-kill",
-        processes.kill_and_restart("injector"),
+        processes.kill_and_restart("injector", in_flight_s=3.0),
         plan=PLAN,
         timing=TIMING,
         progress=_say,
     )
     _assert_held(result)
+    assert result.verdict.absorbed > 0, "no command in flight at the kill was sent again"
 
 
 def test_a_remote_failing_every_request_loses_and_doubles_nothing(

@@ -93,7 +93,8 @@ SCENARIOS: dict[str, Callable[[Context], Result]] = {
     "remote-hang": _steady_after("remote hangs (timeouts)", lambda c: remote.remote_hangs()),
     "hangups": _hangups,
     "injector-kill": _steady(
-        "injector SIGKILLed and restarted", lambda c: processes.kill_and_restart("injector")
+        "injector SIGKILLed and restarted",
+        lambda c: processes.kill_and_restart("injector", in_flight_s=3.0),
     ),
     "injector-term": _steady(
         "injector SIGTERM (graceful) and restarted",

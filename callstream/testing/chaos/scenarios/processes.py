@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+from callstream.emulator import FaultRule, Faults
 from callstream.testing.chaos.pipeline import ChaosPipeline, OwnedBroker
 from callstream.testing.chaos.scenarios.base import (
     Check,
@@ -64,21 +65,44 @@ def broker_outage(broker: OwnedBroker, outage_s: float = 10.0) -> Fault:
     return fault
 
 
-def kill_and_restart(name: str) -> Fault:
-    """SIGKILL service ``name`` mid-load; start it again ``RESTART_AFTER_S`` later."""
+def kill_and_restart(name: str, *, in_flight_s: float = 0.0) -> Fault:
+    """SIGKILL service ``name`` mid-load; start it again ``RESTART_AFTER_S`` later.
+
+    With ``in_flight_s``, the remote first applies half the requests and then
+    holds their replies that long, so the kill lands on commands the remote has
+    applied but the killed process never heard back about: its successor must
+    send them again (same ``command_id``), and the remote must absorb them.
+    """
 
     def fault(session: Session) -> FaultReport:
         pipeline = session.pipeline
+        held = 0
+        if in_flight_s:
+            rule = FaultRule(hang_s=in_flight_s, rate=0.5, apply_first=True)
+            session.control.set_faults(Faults(rules=(rule,)))
+            time.sleep(min(1.0, in_flight_s / 2))  # let requests pile up behind the held replies
+            held = sum(session.control.fault_hits())
         pipeline.kill(name)
+        session.control.clear_faults()
         time.sleep(RESTART_AFTER_S)  # the service is down this long
         restarted = time.time()
         pipeline.restart(name)
         ready = time.time()
+        checks = [Check(f"{name} ready again after the restart", True)]
+        description = f"{name} SIGKILLed, restarted {RESTART_AFTER_S:g} s later"
+        if in_flight_s:
+            description = (
+                f"{name} SIGKILLed while the remote held applied commands' replies, "
+                f"restarted {RESTART_AFTER_S:g} s later"
+            )
+            checks.append(
+                Check("commands were applied and in flight at the kill", held > 0, f"{held}")
+            )
         return FaultReport(
-            description=f"{name} SIGKILLed, restarted {RESTART_AFTER_S:g} s later",
+            description=description,
             end=restarted,
-            checks=[Check(f"{name} ready again after the restart", True)],
-            details={"ready_after_restart_s": ready - restarted},
+            checks=checks,
+            details={"ready_after_restart_s": ready - restarted, "held_at_kill": held},
         )
 
     return fault
