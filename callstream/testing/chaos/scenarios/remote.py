@@ -37,13 +37,29 @@ def _window(session: Session, faults: Faults, window_s: float) -> tuple[float, l
     return time.time(), hits
 
 
-def _nothing_dead_lettered(session: Session, report: FaultReport) -> None:
-    letters = session.observe().terminal
+def _only_exhausted_retries(session: Session, report: FaultReport) -> None:
+    """Items ride the fault out; one may be dead-lettered only once its retries ran out.
+
+    The injector gives an injection up as ``failed`` (dead-lettered, replayable)
+    after ``retry.max_attempts`` attempts: a long enough run of refusals does
+    that by design, and the promise (delivered once, or dead-lettered with a
+    reason) still holds. Giving up sooner, or for any other reason, fails.
+    """
+    observation = session.observe()
+    limit = session.pipeline.config.injector.retry.max_attempts
+    early = [
+        f"{o.outcome} after {o.attempts}"
+        for o in observation.outcomes
+        if o.outcome != "delivered" and (o.outcome != "failed" or o.attempts < limit)
+    ]
+    letters = sorted({letter.reason for letter in observation.letters} - {"failed"})
+    exhausted = sum(1 for o in observation.outcomes if o.outcome == "failed")
+    report.details["failed_after_max_attempts"] = exhausted
     report.checks.append(
         Check(
-            "every item rode the fault out (none dead-lettered)",
-            not letters,
-            ", ".join(sorted(set(letters.values()))),
+            f"nothing given up before its {limit} attempts ran out",
+            not early and not letters,
+            ", ".join(early + letters) or f"{exhausted} gave up after {limit} attempts",
         )
     )
 
@@ -70,7 +86,7 @@ def remote_errors(window_s: float = 20.0) -> tuple[Fault, After]:
             details={"fault_hits": hits},
         )
 
-    return fault, _nothing_dead_lettered
+    return fault, _only_exhausted_retries
 
 
 def rate_limited(window_s: float = 15.0, retry_after_s: int = 2) -> tuple[Fault, After]:
@@ -101,7 +117,7 @@ def rate_limited(window_s: float = 15.0, retry_after_s: int = 2) -> tuple[Fault,
                 f"{len(gaps)} retries, shortest wait {waited}",
             )
         )
-        _nothing_dead_lettered(session, report)
+        _only_exhausted_retries(session, report)
 
     return fault, after
 
@@ -149,7 +165,7 @@ def remote_hangs(window_s: float = 15.0, hang_s: float = 8.0) -> tuple[Fault, Af
             details={"fault_hits": hits, "injector_timeouts": timeouts},
         )
 
-    return fault, _nothing_dead_lettered
+    return fault, _only_exhausted_retries
 
 
 BURST = ("supervisor", "supervisor", "tool", "crm", "supervisor", "fraud", "supervisor")
