@@ -8,9 +8,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+CHAOS_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install kafka-jars lint format test demo bench lock audit clean
+.PHONY: help install kafka-jars lint format test chaos demo bench lock audit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -40,6 +41,9 @@ format: install ## apply ruff's formatting and safe fixes
 test: install kafka-jars lint ## everything the tests need, the dependency audit, then the whole suite
 	$(BIN)/python tools/audit.py
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+chaos: install kafka-jars ## the fault suite: every scenario, report table in chaos-results/ (~8 min)
+	$(BIN)/python -m callstream.testing.chaos $(CHAOS_ARGS)
 
 demo: install kafka-jars ## the whole pipeline on the local broker, playing the reference scenario
 	$(BIN)/callstream demo --json callstream-demo-timeline.json

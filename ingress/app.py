@@ -22,6 +22,7 @@ from callstream.ops import Health
 from callstream.settings import Settings
 from callstream.topics import Topics
 from ingress.access import access_warnings
+from ingress.admission import AdmissionMiddleware
 from ingress.metrics import IngressMetrics, RequestMetricsMiddleware
 from ingress.openapi import install_openapi
 from ingress.problems import install_error_handlers
@@ -105,6 +106,13 @@ def create_app(
     install_error_handlers(app)
     for module in (tools, webhooks, events, supervisor, ops):
         app.include_router(module.router)
+    # Added first, so it runs inside the metrics middleware: shed requests are counted too.
+    app.add_middleware(
+        AdmissionMiddleware,
+        limit=settings.config.ingress.max_in_flight_requests,
+        retry_after_s=settings.config.ingress.retry_after_s,
+        shed=metrics.shed,
+    )
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
     install_openapi(app, settings)
     return app

@@ -33,6 +33,7 @@ class IngressMetrics:
     produce_failures: Counter
     late_acks: Counter
     webhooks_ignored: Counter
+    shed: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> IngressMetrics:
@@ -76,6 +77,11 @@ class IngressMetrics:
                 "callstream_ingress_webhooks_ignored",
                 "verified webhooks acknowledged without publishing, by reason",
                 ["reason"],
+                registry=registry,
+            ),
+            shed=Counter(
+                "callstream_ingress_shed_requests",
+                "requests answered 503 overloaded at once: too many others were in progress",
                 registry=registry,
             ),
         )

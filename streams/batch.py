@@ -33,7 +33,7 @@ from streams.partitioning import partition_for
 from streams.state.calls import CallState, decode_call, encode_call
 from streams.state.held import InputKind, Origin
 from streams.state.index import IndexEntry, decode_entry, encode_entry
-from streams.wire import INDEX_KIND, as_input_kind, parse_forwarded, parse_index
+from streams.wire import INDEX_KIND, Forwarded, as_input_kind, parse_forwarded, parse_index
 
 log = structlog.get_logger(__name__)
 
@@ -228,15 +228,30 @@ class _Batch:
         decision = call_join.decide(self._call(call), item, self._rules, self._now)
         self._store_call(call, decision.state, decision.outputs)
 
+    def _forwarded(self, record: RawRecord) -> Forwarded | None:
+        """The internal record's headers; ``None`` (and a dead letter) if they are not ours."""
+        try:
+            return parse_forwarded(record.headers)
+        except ValueError as exc:
+            # Only a foreign writer puts such a record on an internal topic: its input, not a bug.
+            self._dead(record, _origin(record), "schema", f"not an internal record: {exc}")
+            return None
+
     def _by_call(self, record: RawRecord) -> None:
-        forwarded = parse_forwarded(record.headers)
+        forwarded = self._forwarded(record)
+        if forwarded is None:
+            return
         origin = forwarded.origin or _origin(record)
         call = forwarded.call
         if call is None or partition_for(call, self._d._partitions) != record.partition:
             error = f"forwarded record for call {call!r} arrived on partition {record.partition}"
             self._dead(record, origin, "misrouted", error)
             return
-        kind = as_input_kind(forwarded.kind)
+        try:
+            kind = as_input_kind(forwarded.kind)
+        except ValueError as exc:
+            self._dead(record, origin, "schema", str(exc))
+            return
         try:
             item = decode_input(
                 kind, record.value, origin, self._rules.sources, call_control_id=call
@@ -250,14 +265,20 @@ class _Batch:
         self._apply(item)
 
     def _by_key(self, record: RawRecord) -> None:
-        forwarded = parse_forwarded(record.headers)
+        forwarded = self._forwarded(record)
+        if forwarded is None:
+            return
         key = (record.key or b"").decode(errors="replace")
         if partition_for(key, self._d._partitions) != record.partition:
             origin = forwarded.origin or _origin(record)
             self._dead(record, origin, "misrouted", f"key {key!r} on partition {record.partition}")
             return
         if forwarded.kind == INDEX_KIND:
-            change = parse_index(key, record.value)
+            try:
+                change = parse_index(key, record.value)
+            except ValueError as exc:
+                self._dead(record, forwarded.origin or _origin(record), "schema", str(exc))
+                return
             updated = correlation.update(self._entry(key), change, self._now)
             self._store_entry(key, updated.entry, updated.outputs)
             return

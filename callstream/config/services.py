@@ -55,6 +55,13 @@ class IngressConfig(BaseModel):
         default=5.0, description="longest wait for the broker's acknowledgement before a 503"
     )
     retry_after_s: PositiveInt = Field(default=2, description="Retry-After sent with every 503")
+    max_in_flight_requests: PositiveInt = Field(
+        default=256,
+        description=(
+            "requests handled at once (probes aside); beyond, 503 overloaded at once, so an "
+            "offered rate far above capacity cannot grow latency and memory without bound"
+        ),
+    )
     verify_signatures: bool = Field(
         default=True, description="false only for local development; logged loudly at start"
     )

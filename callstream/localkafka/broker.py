@@ -76,6 +76,11 @@ def free_port() -> int:
 def port_in_use(port: int) -> bool:
     """Whether something already listens on ``port`` on 127.0.0.1."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As a server binds (the JVM and uvicorn set it too): connections of a
+        # process that just exited linger in TIME_WAIT for a minute and hold the
+        # port for a plain bind, but nothing listens there; a restart on the same
+        # port must be allowed.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

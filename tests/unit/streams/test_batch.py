@@ -149,6 +149,36 @@ def test_poison_is_dead_lettered_and_the_worker_carries_on(
     assert [i.cause_id for i in injections(worker)] == ["m-1"]
 
 
+@pytest.mark.parametrize(
+    ("topic", "headers", "value"),
+    [
+        ("streams.by-call", (), b"not json"),
+        ("streams.by-call", (("callstream.kind", b"nonsense"),), b"{}"),
+        (
+            "streams.by-call",
+            (("callstream.kind", b"index"), ("callstream.call-control-id", CALL.encode())),
+            b"{}",
+        ),
+        ("streams.by-key", (), b'{"wrong": "shape"}'),
+        ("streams.by-key", (("callstream.kind", b"index"),), b"not an index update"),
+        ("streams.by-key", (("callstream.origin", b"{"), ("callstream.kind", b"source")), b"{}"),
+    ],
+)
+def test_foreign_records_on_internal_topics_are_dead_lettered_as_schema(
+    worker: MemoryWorker, topic: str, headers: tuple[tuple[str, bytes], ...], value: bytes
+) -> None:
+    """A record no worker wrote (headers missing or wrong) is bad input, not an internal error."""
+    t = worker.topics
+    worker.produce(t.internal()[topic], CALL.encode(), value, headers=headers)
+    worker.produce_record(t.call_events, build.call_event(CALL, "call.initiated"))
+    worker.produce_record(t.supervisor, build.supervisor(CALL, "m-1", "still here"))
+    worker.run(T)
+    assert [(reason, topic_) for reason, topic_, _ in dead_letters(worker)] == [
+        ("schema", t.internal()[topic])
+    ]
+    assert [i.cause_id for i in injections(worker)] == ["m-1"]
+
+
 def test_a_record_on_the_wrong_partition_is_rerouted_to_its_call(worker: MemoryWorker) -> None:
     """A producer that hashes keys differently cannot split a call: the record is forwarded."""
     t = worker.topics
