@@ -26,7 +26,10 @@ other 4xx, 1xx, 3xx    Final rejected
 
 A retry is given up as ``failed`` when the attempts reach ``max_attempts`` or
 the wait would carry the delivery past ``max_age_s``, and as ``expired`` when
-it would carry it past the injection's ``expires_at``. ``before_send`` says an
+it would carry it past the injection's ``expires_at``. A 429 is the remote
+saying "not now", never "no": it is bounded by ``max_age_s`` and
+``expires_at`` only, so a rate-limit window longer than ``max_attempts``
+waits cannot dead-letter a message the remote would take a moment later. ``before_send`` says an
 injection already past ``expires_at`` is ``expired`` without sending it.
 
 No I/O, no clock, no global randomness here: time and the random source are
@@ -164,10 +167,11 @@ def decide(
         if result.kind == "timeout":
             wait = max(wait, schedule.floor_s)
         reason = f"{result.kind}: {result.detail}" if result.detail else result.kind
+    rate_limited = isinstance(result, Reply) and result.status == 429
     return _retry(
         wait,
         reason,
-        attempt=attempt,
+        attempt=None if rate_limited else attempt,
         age_s=age_s,
         now=now,
         expires_at=expires_at,
@@ -196,13 +200,13 @@ def _retry(
     delay_s: float,
     reason: str,
     *,
-    attempt: int,
+    attempt: int | None,
     age_s: float,
     now: datetime,
     expires_at: datetime,
     schedule: RetrySchedule,
 ) -> Decision:
-    if attempt >= schedule.max_attempts:
+    if attempt is not None and attempt >= schedule.max_attempts:
         return Final("failed", f"{reason}; gave up after {attempt} attempts")
     if age_s + delay_s > schedule.max_age_s:
         return Final(

@@ -93,7 +93,9 @@ def run(
         # out of attempts: failed
         (Reply(503), 8, Final("failed", "")),
         (Failure("timeout"), 8, Final("failed", "")),
-        (Reply(429, retry_after="1"), 8, Final("failed", "")),
+        # ... except after a 429: "not now" is bounded by age and expiry, not by count
+        (Reply(429, retry_after="1"), 8, RetryAfter(1.0, "")),
+        (Reply(429, retry_after="1"), 50, RetryAfter(1.0, "")),
     ],
 )
 def test_decision_per_reply(result: Result, attempt: int, expected: Decision) -> None:

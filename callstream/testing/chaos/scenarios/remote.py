@@ -117,9 +117,24 @@ def rate_limited(window_s: float = 15.0, retry_after_s: int = 2) -> tuple[Fault,
                 f"{len(gaps)} retries, shortest wait {waited}",
             )
         )
-        _only_exhausted_retries(session, report)
+        _nothing_given_up(session, report)
 
     return fault, after
+
+
+def _nothing_given_up(session: Session, report: FaultReport) -> None:
+    """A 429 is "not now": within ``retry.max_age_s`` every item must be delivered."""
+    observation = session.observe()
+    given_up = [
+        f"{o.outcome} after {o.attempts}" for o in observation.outcomes if o.outcome != "delivered"
+    ]
+    report.checks.append(
+        Check(
+            "nothing given up: a rate limit shorter than retry.max_age_s only delays",
+            not given_up and not observation.letters,
+            ", ".join(given_up) or "all delivered",
+        )
+    )
 
 
 def gaps_after(attempts: list[Attempt], status: int) -> list[float]:
