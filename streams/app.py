@@ -6,7 +6,7 @@ What it wires together:
   changelogs; values are compact JSON bytes);
 * the join agent over every co-partitioned topic (``agents.join``);
 * the source agent over the enterprise topics (``agents.sources``);
-* the tool-runner agent with ``tool_runner_concurrency`` actors (``agents.runner``);
+* the tool-runner agent, ``tool_runner_concurrency`` requests at once (``agents.runner``);
 * a timer that sends a clock tick to each partition of ``streams.ticks`` this
   worker owns, so expiry is decided by the join agent on the partition where
   the state lives (a table can only be changed by the worker that owns the
@@ -185,11 +185,11 @@ def create_faust_app(
         results_topic=topics.tool_results,
         sender=sender,
         metrics=metrics,
+        concurrency=streams.tool_runner_concurrency,
     )
     app.agent(
         app.topic(topics.streams_tool_runs, **_RAW),
         name="tool-runner",
-        concurrency=streams.tool_runner_concurrency,
         supervisor_strategy=CrashingSupervisor,
     )(runner)
 
