@@ -13,7 +13,10 @@ What it wires together:
   key's partition, in order with everything else about that key).
 
 faust's own web server is off: probes and metrics are served by
-``callstream.ops.OpsServer``. Processing is at-least-once; ``agents.join``
+``callstream.ops.OpsServer``. Two faust defects that lose records around a
+rebalance are worked around: the table manager recovers with
+``streams.recovery.SeekFirstRecovery`` and the consumer is
+``streams.transport``'s. Processing is at-least-once; ``agents.join``
 explains why that, with deterministic ids, loses nothing and how repeats are
 absorbed. Every agent crashes the worker on an unexpected error rather than
 carry on without its outputs.
@@ -41,8 +44,10 @@ from streams.batch import BatchDecider
 from streams.decide.rules import Rules
 from streams.kafka import broker_urls, credentials
 from streams.metrics import StreamsMetrics
+from streams.recovery import TableManager
 from streams.state.deadlines import Deadlines
 from streams.toolrunner.runner import ToolRunner
+from streams.transport import App
 from streams.wire import Wire
 
 _RAW: dict[str, Any] = {
@@ -82,7 +87,7 @@ def create_faust_app(
     streams = config.streams
     topics = settings.topics
     rules = Rules.from_config(config)
-    app = faust.App(
+    app = App(
         app_id(settings),
         broker=broker_urls(conn),
         broker_credentials=credentials(conn),
@@ -101,6 +106,7 @@ def create_faust_app(
         # Without a linger every output is its own produce request: under load the
         # worker spent more time in socket.send than in its own decisions.
         producer_linger=streams.producer_linger_s,
+        TableManager=TableManager,
     )
     tables = {
         name: app.Table(

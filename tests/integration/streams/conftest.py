@@ -73,9 +73,9 @@ class StreamsEnv:
     workers: list[WorkerProcess] = field(default_factory=list)
     _producer: Producer | None = None
 
-    def worker(self, name: str) -> WorkerProcess:
+    def worker(self, name: str, extra_env: dict[str, str] | None = None) -> WorkerProcess:
         """Start a worker process (stopped, and killed if need be, after the test)."""
-        worker = WorkerProcess(name, self.env)
+        worker = WorkerProcess(name, self.env | (extra_env or {}))
         self.workers.append(worker)
         return worker
 
@@ -290,8 +290,10 @@ class Tail:
         self._consumer.subscribe(topics)
         self.records: list[Seen] = []
 
-    def poll(self) -> None:
-        while True:
+    def poll(self, budget_s: float = 1.0) -> None:
+        """Read what has arrived: until a 0.2 s lull, or ``budget_s`` under steady traffic."""
+        end = time.monotonic() + budget_s
+        while time.monotonic() < end:
             message = self._consumer.poll(0.2)
             if message is None:
                 return

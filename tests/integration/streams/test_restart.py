@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 
+import pytest
+from confluent_kafka import Consumer, TopicPartition
+
+from callstream.kafka import consumer_config
 from streams import testing as build
-from tests.integration.streams.conftest import StreamsEnv, Tail
+from tests.integration.streams.conftest import PARTITIONS, StreamsEnv, Tail, wait_for
 
 CALLS = 30
 
@@ -65,3 +70,73 @@ def test_a_killed_worker_is_replaced_without_losing_or_changing_an_injection(
     print(f"repeated injections after SIGKILL: {sum(counts.values()) - len(counts)}")  # noqa: T201
     assert tail.on(t.dlq) == [], [d.dead_letter() for d in tail.on(t.dlq)]
     assert second.stop() == 0
+
+
+def committed(env: StreamsEnv, topic: str) -> int:
+    """The worker group's committed offsets on ``topic``, summed (0 while none)."""
+    group = {"group.id": f"{env.prefix}streams"}
+    consumer = Consumer(consumer_config(env.conn, "streams-test-offsets", group["group.id"]))
+    try:
+        offsets = consumer.committed([TopicPartition(topic, p) for p in range(PARTITIONS)], 10)
+    finally:
+        consumer.close()
+    return sum(max(0, tp.offset) for tp in offsets)
+
+
+@pytest.mark.parametrize("start", ["restart", "fresh"])
+def test_records_arriving_while_a_worker_recovers_are_all_decided(
+    streams_env: StreamsEnv, tail: Tail, start: str
+) -> None:
+    """Supervisor notes keep arriving while a worker starts with a backlog, and while it
+    recovers; every one is injected, and the worker never drops a fetched record as
+    already read.
+
+    Two faust defects lost such records (``streams.recovery``, ``streams.transport``).
+    ``restart``: a worker that has committed offsets is SIGKILLed and replaced; records
+    fetched while the replacement awaited its seek were emptied from the queues and
+    dropped on the second fetch ("DROPPED MESSAGE ROFF" in faust's dev log, enabled with
+    ``DEVLOG``). ``fresh``: the first worker ever starts with a backlog and nothing
+    committed; records aiokafka handed over for an emptied partition set were discarded
+    and, with no seek after them, never read again.
+    """
+    t = streams_env.topics
+    calls = [call_id(i) for i in range(8)]
+    for call in calls:
+        streams_env.send(t.call_events, build.call_event(call, "call.initiated"))
+        streams_env.send(t.call_events, build.call_event(call, "call.answered"))
+    sent: list[str] = []
+    stop, backlog = threading.Event(), threading.Event()
+
+    def notes() -> None:
+        """A steady 50 notes a second, round the calls, until told to stop."""
+        while not stop.wait(0.02):
+            n = len(sent)
+            streams_env.send(t.supervisor, build.supervisor(calls[n % 8], f"n-{n}", f"note {n}"))
+            sent.append(f"n-{n}")
+            if n == 150:
+                backlog.set()
+
+    if start == "restart":
+        first = streams_env.worker("first")
+        first.wait_ready()
+    sender = threading.Thread(target=notes, daemon=True)
+    sender.start()
+    try:
+        if start == "restart":
+            tail.wait(t.injections, 25)
+            wait_for(lambda: committed(streams_env, t.supervisor), 30, lambda: "no commit")
+            first.kill()
+        else:
+            assert backlog.wait(30), "the sender never built a backlog"
+        worker = streams_env.worker("recovering", extra_env={"DEVLOG": "1"})
+        worker.wait_ready(timeout_s=120)
+        tail.wait(t.injections, len(sent) + 50, timeout_s=60)  # it keeps up after recovery
+    finally:
+        stop.set()
+        sender.join(timeout=30)
+    seen = tail.wait(t.injections, len(sent), timeout_s=120)
+    lost = set(sent) - {record.injection().cause_id for record in seen}
+    assert lost == set(), f"{len(lost)} of {len(sent)} notes lost"
+    dropped = [line for line in worker.lines if "DROPPED MESSAGE" in line]
+    assert dropped == [], f"{len(dropped)} records dropped as already read, e.g. {dropped[0]}"
+    assert worker.stop() == 0
