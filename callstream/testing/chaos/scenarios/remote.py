@@ -37,6 +37,29 @@ def _window(session: Session, faults: Faults, window_s: float) -> tuple[float, l
     return time.time(), hits
 
 
+def _given_up(session: Session, *, exhausted_allowed: bool) -> tuple[list[str], int]:
+    """What the injector gave up (beyond what is allowed), and how many exhausted retries.
+
+    With ``exhausted_allowed`` an injection dead-lettered ``failed`` after its
+    ``retry.max_attempts`` attempts is allowed; anything else not delivered is not.
+    """
+    observation = session.observe()
+    limit = session.pipeline.config.injector.retry.max_attempts
+
+    def allowed(outcome: str, attempts: int) -> bool:
+        return exhausted_allowed and outcome == "failed" and attempts >= limit
+
+    given_up = [
+        f"{o.outcome} after {o.attempts}"
+        for o in observation.outcomes
+        if o.outcome != "delivered" and not allowed(o.outcome, o.attempts)
+    ]
+    reasons = {letter.reason for letter in observation.letters}
+    letters = sorted(reasons - {"failed"} if exhausted_allowed else reasons)
+    exhausted = sum(1 for o in observation.outcomes if allowed(o.outcome, o.attempts))
+    return given_up + letters, exhausted
+
+
 def _only_exhausted_retries(session: Session, report: FaultReport) -> None:
     """Items ride the fault out; one may be dead-lettered only once its retries ran out.
 
@@ -45,21 +68,14 @@ def _only_exhausted_retries(session: Session, report: FaultReport) -> None:
     that by design, and the promise (delivered once, or dead-lettered with a
     reason) still holds. Giving up sooner, or for any other reason, fails.
     """
-    observation = session.observe()
     limit = session.pipeline.config.injector.retry.max_attempts
-    early = [
-        f"{o.outcome} after {o.attempts}"
-        for o in observation.outcomes
-        if o.outcome != "delivered" and (o.outcome != "failed" or o.attempts < limit)
-    ]
-    letters = sorted({letter.reason for letter in observation.letters} - {"failed"})
-    exhausted = sum(1 for o in observation.outcomes if o.outcome == "failed")
+    early, exhausted = _given_up(session, exhausted_allowed=True)
     report.details["failed_after_max_attempts"] = exhausted
     report.checks.append(
         Check(
             f"nothing given up before its {limit} attempts ran out",
-            not early and not letters,
-            ", ".join(early + letters) or f"{exhausted} gave up after {limit} attempts",
+            not early,
+            ", ".join(early) or f"{exhausted} gave up after {limit} attempts",
         )
     )
 
@@ -124,14 +140,11 @@ def rate_limited(window_s: float = 15.0, retry_after_s: int = 2) -> tuple[Fault,
 
 def _nothing_given_up(session: Session, report: FaultReport) -> None:
     """A 429 is "not now": within ``retry.max_age_s`` every item must be delivered."""
-    observation = session.observe()
-    given_up = [
-        f"{o.outcome} after {o.attempts}" for o in observation.outcomes if o.outcome != "delivered"
-    ]
+    given_up, _ = _given_up(session, exhausted_allowed=False)
     report.checks.append(
         Check(
             "nothing given up: a rate limit shorter than retry.max_age_s only delays",
-            not given_up and not observation.letters,
+            not given_up,
             ", ".join(given_up) or "all delivered",
         )
     )

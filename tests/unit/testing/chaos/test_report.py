@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Any
+
 from callstream.testing.chaos.judge import Attempt, judge
 from callstream.testing.chaos.ledger import Accepted, Item
+from callstream.testing.chaos.observe import Letter, Observation, Outcome
 from callstream.testing.chaos.report import COLUMNS, markdown, row
 from callstream.testing.chaos.scenarios.base import Check, Result
-from callstream.testing.chaos.scenarios.remote import gaps_after
+from callstream.testing.chaos.scenarios.remote import _given_up, gaps_after
 
 HEADER = {
     "date": "2026-01-01 00:00 UTC",
@@ -78,3 +82,38 @@ def test_waits_after_a_429_are_measured_per_command() -> None:
         Attempt("v3:a", "c2", 13.2, 200, ""),  # follows a 503, not a 429
     ]
     assert sorted(gaps_after(attempts, 429)) == [2.0, 2.5]
+
+
+class _Retry:
+    max_attempts = 8
+
+
+class _Session:
+    """What the give-up checks read of a session: the observation and the retry limit."""
+
+    def __init__(self, outcomes: list[Outcome], letters: list[Letter]) -> None:
+        self._observation = Observation(outcomes=outcomes, letters=letters)
+        injector = SimpleNamespace(retry=_Retry)
+        self.pipeline = SimpleNamespace(config=SimpleNamespace(injector=injector))
+
+    def observe(self) -> Observation:
+        return self._observation
+
+
+def _letter(reason: str) -> Letter:
+    return Letter("chaos-0123abcd-0-1", "injector", reason, "injections")
+
+
+def test_an_injection_failed_after_its_attempts_is_allowed_only_where_retries_may_run_out() -> None:
+    exhausted = [Outcome("t1", "delivered", 1), Outcome("t2", "failed", 8)]
+    session: Any = _Session(exhausted, [_letter("failed")])
+    assert _given_up(session, exhausted_allowed=True) == ([], 1)
+    assert _given_up(session, exhausted_allowed=False) == (["failed after 8", "failed"], 0)
+
+
+def test_giving_up_early_or_for_another_reason_is_never_allowed() -> None:
+    early = [Outcome("t1", "failed", 3), Outcome("t2", "expired", 2)]
+    session: Any = _Session(early, [_letter("failed"), _letter("expired")])
+    given_up, exhausted = _given_up(session, exhausted_allowed=True)
+    assert given_up == ["failed after 3", "expired after 2", "expired"]
+    assert exhausted == 0
