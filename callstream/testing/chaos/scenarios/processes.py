@@ -21,6 +21,8 @@ from callstream.testing.chaos.scenarios.base import (
 )
 
 RESTART_AFTER_S = 2.0
+HELD_TIMEOUT_S = 10.0
+"""How long a kill with replies in flight waits for the remote to hold a first reply."""
 """How long a killed service stays down before it is started again."""
 
 
@@ -80,8 +82,7 @@ def kill_and_restart(name: str, *, in_flight_s: float = 0.0) -> Fault:
         if in_flight_s:
             rule = FaultRule(hang_s=in_flight_s, rate=0.5, apply_first=True)
             session.control.set_faults(Faults(rules=(rule,)))
-            time.sleep(min(1.0, in_flight_s / 2))  # let requests pile up behind the held replies
-            held = sum(session.control.fault_hits())
+            held = _held_replies(session, timeout_s=HELD_TIMEOUT_S)
         pipeline.kill(name)
         session.control.clear_faults()
         time.sleep(RESTART_AFTER_S)  # the service is down this long
@@ -162,3 +163,18 @@ def second_worker_leaves(session: Session, report: FaultReport, name: str = "str
     pipeline.forget(name)
     report.checks.append(Check("the second worker left with exit 0", code == 0, f"exit {code}"))
     del report.details["metrics_url"]
+
+
+def _held_replies(session: Session, *, timeout_s: float) -> int:
+    """Wait until the remote holds at least one applied command's reply; how many it holds.
+
+    The kill must land while a reply is held: a fixed wait could end before
+    any request had met the fault (the load is a few items a second), so this
+    waits for the first one, polling well inside the hold.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        held = sum(session.control.fault_hits())
+        if held or time.monotonic() >= deadline:
+            return held
+        time.sleep(0.05)  # polling the remote's fault counter for a condition
