@@ -77,10 +77,9 @@ class Hooks:
         raise AssertionError(detail)
 
 
-async def test_a_lone_record_is_handed_over_without_waiting_for_the_batch_to_fill() -> None:
-    """One record arriving alone reaches the loop without a blocking wait for a full batch."""
-    consumer = LibrdkafkaLikeConsumer()
-    hooks = Hooks()
+def consumer_thread() -> tuple[LibrdkafkaLikeConsumer, Hooks, ConsumerThread]:
+    """A thread over a fake consumer (batches of 500), not started yet."""
+    consumer, hooks = LibrdkafkaLikeConsumer(), Hooks()
     thread = ConsumerThread(
         consumer,  # type: ignore[arg-type]
         topic="injections",
@@ -89,6 +88,12 @@ async def test_a_lone_record_is_handed_over_without_waiting_for_the_batch_to_fil
         revoke_timeout_s=5.0,
         batch_size=500,
     )
+    return consumer, hooks, thread
+
+
+async def test_a_lone_record_is_handed_over_without_waiting_for_the_batch_to_fill() -> None:
+    """One record arriving alone reaches the loop without a blocking wait for a full batch."""
+    consumer, hooks, thread = consumer_thread()
     thread.start()
     try:
         lone = FakeMessage(0)
@@ -102,16 +107,7 @@ async def test_a_lone_record_is_handed_over_without_waiting_for_the_batch_to_fil
 
 async def test_records_already_fetched_travel_together() -> None:
     """Records fetched together are handed over in one batch, in order."""
-    consumer = LibrdkafkaLikeConsumer()
-    hooks = Hooks()
-    thread = ConsumerThread(
-        consumer,  # type: ignore[arg-type]
-        topic="injections",
-        hooks=hooks,
-        loop=asyncio.get_running_loop(),
-        revoke_timeout_s=5.0,
-        batch_size=500,
-    )
+    consumer, hooks, thread = consumer_thread()
     messages = [FakeMessage(n) for n in range(3)]
     consumer.add(*messages)
     thread.start()
