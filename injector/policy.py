@@ -29,8 +29,9 @@ the wait would carry the delivery past ``max_age_s``, and as ``expired`` when
 it would carry it past the injection's ``expires_at``. A 429 is the remote
 saying "not now", never "no": it is bounded by ``max_age_s`` and
 ``expires_at`` only, so a rate-limit window longer than ``max_attempts``
-waits cannot dead-letter a message the remote would take a moment later. ``before_send`` says an
-injection already past ``expires_at`` is ``expired`` without sending it.
+waits cannot dead-letter a message the remote would take a moment later.
+``before_send`` says an injection already past ``expires_at`` is ``expired``
+without sending it.
 
 No I/O, no clock, no global randomness here: time and the random source are
 arguments, so every row above is a unit-test case.
