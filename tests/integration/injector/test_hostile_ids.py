@@ -1,10 +1,11 @@
-"""The remote never sees another path, whatever a call control id holds.
+"""The remote never sees another path, whatever a call control id holds, and sees the SDK's bytes.
 
 Validation keeps hostile ids out of every record (``callstream.ids``); this is
 the second wall. The production sender (aiohttp) posts to a real HTTP server
 that records the raw request target, for ids built to escape their path
-segment: slashes, dot-dots, encoded slashes, CR/LF, query and fragment marks,
-look-alike slashes and a 10 KB id.
+segment (``tests.call_ids``: slashes, dot-dots, encoded slashes, CR/LF, query
+and fragment marks, look-alike slashes, 10 KB ids): the segment it sends is
+the official SDK's encoding of the id, byte for byte.
 """
 
 from __future__ import annotations
@@ -15,24 +16,13 @@ from urllib.parse import unquote
 import pytest
 from pydantic import SecretStr
 from starlette.types import Receive, Scope, Send
+from telnyx._utils._path import _quote_path_segment_part
 
 from callstream.testing.http import serve_in_thread
 from injector.client import AddMessagesClient, AiohttpSender
 from injector.policy import Reply
+from tests.call_ids import HOSTILE, VALID
 from tests.unit.injector.factories import make_injection
-
-HOSTILE = {
-    "slash": "v3:a/b",
-    "dot-dot": "v3:../../admin",
-    "encoded slash": "v3:a%2Fb",
-    "encoded dot-dot": "%2e%2e%2fadmin",
-    "CR/LF": "v3:a\r\nX-Injected: 1",
-    "query and fragment": "v3:a?x=1#frag",
-    "fullwidth solidus": "v3:a\uff0fb",
-    "division slash": "v3:a\u2215b",
-    "backslash": "v3:a\\..\\b",
-    "10 KB": "v3:" + "a" * 10_240,
-}
 
 
 class _Recorder:
@@ -50,10 +40,12 @@ class _Recorder:
         await send({"type": "http.response.body", "body": b"{}"})
 
 
-@pytest.mark.parametrize("name", list(HOSTILE))
-def test_a_hostile_id_stays_one_path_segment(name: str) -> None:
-    """The server sees /v2/calls/<one segment>/actions/…, and that segment decodes to the id."""
-    call_control_id = HOSTILE[name]
+EVERY_ID = VALID | HOSTILE
+
+
+@pytest.mark.parametrize("call_control_id", EVERY_ID.values(), ids=EVERY_ID.keys())
+def test_an_id_stays_one_path_segment_as_the_sdk_encodes_it(call_control_id: str) -> None:
+    """The server sees /v2/calls/<one segment>/actions/…: the SDK's segment, decoding to the id."""
     recorder = _Recorder()
     injection = make_injection().model_copy(update={"call_control_id": call_control_id})
 
@@ -71,4 +63,5 @@ def test_a_hostile_id_stays_one_path_segment(name: str) -> None:
     parts = raw.split(b"/")
     assert parts[:3] == [b"", b"v2", b"calls"]
     assert parts[4:] == [b"actions", b"ai_assistant_add_messages"]
+    assert parts[3].decode("ascii") == _quote_path_segment_part(call_control_id)
     assert unquote(parts[3].decode("ascii"), errors="strict") == call_control_id
