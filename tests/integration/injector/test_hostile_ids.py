@@ -11,6 +11,7 @@ the official SDK's encoding of the id, byte for byte.
 from __future__ import annotations
 
 import asyncio
+import json
 from urllib.parse import unquote
 
 import pytest
@@ -18,10 +19,24 @@ from pydantic import SecretStr
 from starlette.types import Receive, Scope, Send
 from telnyx._utils._path import _quote_path_segment_part
 
+from callstream.emulator import EmulatorControl, EmulatorThread
+from callstream.kafka import KafkaConnection
+from callstream.records import DeadLetter, encode
 from callstream.testing.http import serve_in_thread
+from callstream.testing.kafka import produce
+from callstream.topics import Topics
 from injector.client import AddMessagesClient, AiohttpSender
 from injector.policy import Reply
 from tests.call_ids import HOSTILE, VALID
+from tests.integration.injector.conftest import API_KEY
+from tests.integration.injector.harness import (
+    dead_letters,
+    deliveries,
+    injection,
+    injector_in_thread,
+    produce_injections,
+    settings_for,
+)
 from tests.unit.injector.factories import make_injection
 
 
@@ -65,3 +80,36 @@ def test_an_id_stays_one_path_segment_as_the_sdk_encodes_it(call_control_id: str
     assert parts[4:] == [b"actions", b"ai_assistant_add_messages"]
     assert parts[3].decode("ascii") == _quote_path_segment_part(call_control_id)
     assert unquote(parts[3].decode("ascii"), errors="strict") == call_control_id
+
+
+def test_an_injection_naming_a_refused_id_is_dead_lettered_schema_never_sent(
+    kafka_conn: KafkaConnection,
+    topics: Topics,
+    emulator: EmulatorThread,
+    control: EmulatorControl,
+) -> None:
+    """Records written to ``injections`` without passing the ingress meet the ingress's rule:
+    each refused id is dead-lettered ``schema`` with its original bytes; no request is made."""
+    live = control.start_call()
+    refused = HOSTILE | {"dot": ".", "dot-dot": ".."}
+    poison = []
+    for n, call_control_id in enumerate(refused.values()):
+        record = json.loads(encode(injection(live, n)))
+        poison.append(json.dumps(record | {"call_control_id": call_control_id}).encode())
+    produce(kafka_conn, topics.injections, [(live.encode(), value) for value in poison])
+    sentinel = injection(live, len(poison))
+    produce_injections(kafka_conn, topics, [sentinel])
+    requests_before = control.stats().get("requests", 0)
+
+    settings = settings_for(kafka_conn, topics, base_url=emulator.base_url, api_key=API_KEY)
+    with injector_in_thread(settings):
+        [delivered] = deliveries(kafka_conn, topics, expect=1)
+        letters = dead_letters(kafka_conn, topics, expect=len(poison))
+
+    assert (delivered.injection_id, delivered.outcome) == (sentinel.injection_id, "delivered")
+    assert sorted(r.value for r in letters) == sorted(poison), "the original bytes, unchanged"
+    assert {DeadLetter.from_headers(r.headers).reason for r in letters} == {"schema"}
+    assert control.stats()["requests"] - requests_before == 1, "only the valid one was sent"
+    assert [e["command_id"] for e in control.transcript(live)["injected"]] == [
+        sentinel.injection_id
+    ]
