@@ -177,7 +177,11 @@ class StreamsConfig(BaseModel):
         description="how long the worker's producer gathers records into one request",
     )
     tool_runner_concurrency: PositiveInt = Field(
-        default=32, description="tool backend requests in flight at once per worker"
+        default=512,
+        description=(
+            "tool backend requests in flight at once per worker (and connections kept to the "
+            "backends); a burst of lookups beyond it waits its turn"
+        ),
     )
     tool_response_max_bytes: PositiveInt = Field(
         default=64 * 1024, description="a larger backend answer becomes an error result"
