@@ -97,6 +97,24 @@ def test_a_slower_delivery_than_the_direct_server_is_explained(
     assert (versus_gap(part) is not None) is explained
 
 
+@pytest.mark.parametrize(
+    ("concurrency", "says"),
+    [(32, "drain in turns"), (512, "ran at once (tool_runner_concurrency 512)"), (None, "turns")],
+)
+def test_the_delivery_note_follows_the_tool_runner_bound(
+    concurrency: int | None, says: str
+) -> None:
+    """Lookups past the bound wait their turn; within it, the time is the pipeline's own."""
+    part = {
+        "lookup_s": 2.0,
+        "tool_runner_concurrency": concurrency,
+        "sides": [side("callstream", 5.0), side("direct, thread per request", 3.0)],
+    }
+    why = versus_gap(part)
+    assert why is not None
+    assert says in why
+
+
 def test_only_a_missed_goal_carries_a_reason() -> None:
     """A met goal has no reason attached; a missed one has the gap's explanation."""
     fast = pipeline_step() | {"latency": {"p50_ms": 10.0, "p99_ms": 40.0}}
