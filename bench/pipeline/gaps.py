@@ -105,3 +105,23 @@ def versus_gap(part: Mapping[str, Any]) -> str | None:
         "thread per request instead. Raise tool_runner_concurrency to the lookups expected at "
         "once (the bound protects the backends)."
     )
+
+
+def answering_gap(side: Mapping[str, Any]) -> str | None:
+    """Who had the cores while a side's webhooks were being answered: the ingress, the rest of
+    the pipeline (the streams worker already starting lookups), the broker, the neighbours."""
+    cpu = side.get("cpu_s_while_answering") or {}
+    wall = cpu.get("wall_s") or 0
+    if not wall:
+        return None
+    ingress, streams = cpu.get("ingress", 0.0), cpu.get("streams", 0.0)
+    broker, others = cpu.get("broker", 0.0), cpu.get("others_s", 0.0)
+    return (
+        f"While the {side['webhooks']:,} webhooks of '{side['side']}' were answered "
+        f"({wall:.1f} s), the ingress had {ingress / wall:.2f} of a core: the streams worker "
+        f"took {streams / wall:.2f} (it starts the lookups as the calls arrive), the broker "
+        f"{broker / wall:.2f}, the neighbours {others / wall:.2f}; the ingress used "
+        f"{1000 * ingress / side['webhooks']:.2f} ms of CPU per webhook over that time (a fresh "
+        "connection each). To close it: a core for the ingress (another worker or replica), and "
+        "a cheaper request path (see the ingress's benchmark)."
+    )

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bench.pipeline.gaps import capacity_gap, latency_gap, recovery_gap
+from bench.pipeline.gaps import answering_gap, capacity_gap, latency_gap, recovery_gap
 
 GOAL_RATE = 500.0
 GOAL_SUSTAINED = 2000.0
@@ -116,7 +116,8 @@ def _ack_verdict(versus: Mapping[str, Any] | None) -> Verdict:
         return Verdict(goal, "n/a", None)
     better, better99 = theirs / mine, theirs99 / mine99
     measured = f"p50 x{better:,.0f}, p99 x{better99:,.0f}; {ours['not_taken']} not taken"
-    return Verdict(goal, measured, min(better, better99) >= 100 and ours["not_taken"] == 0)
+    met = min(better, better99) >= 100 and ours["not_taken"] == 0
+    return Verdict(goal, measured, met).missed(answering_gap(ours))
 
 
 def _burst_verdicts(versus: Mapping[str, Any] | None) -> list[Verdict]:
@@ -131,9 +132,9 @@ def _burst_verdicts(versus: Mapping[str, Any] | None) -> list[Verdict]:
             Verdict(
                 f"instant burst of {size:,} webhooks: none refused, ack p99 <= "
                 f"{GOAL_BURST_ACK_P99_MS / 1000:g} s",
-                f"{side['not_taken']} not taken, p99 {_fmt(p99, ' ms', 0)}",
+                f"{side['not_taken']:,} not taken, p99 {_fmt(p99, ' ms', 0)}",
                 side["not_taken"] == 0 and p99 is not None and p99 <= GOAL_BURST_ACK_P99_MS,
-            )
+            ).missed(answering_gap(side))
         )
         goal_s = GOAL_BURST_DELIVERED.get(size)
         if goal_s is not None:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from bench.pipeline.gaps import (
+    answering_gap,
     capacity_gap,
     cpu_ms_per_event,
     latency_gap,
@@ -128,3 +129,25 @@ def test_only_a_missed_goal_carries_a_reason() -> None:
         p50 = next(v for v in check(parts, cores=2) if v.goal.startswith("p50"))
         assert p50.met is p50_met
         assert (p50.why is None) is p50_met
+
+
+def test_an_answering_gap_says_who_had_the_cores() -> None:
+    """The ingress's share of the cores while the webhooks were answered, beside the others'."""
+    side = {
+        "side": "callstream, 2,000 at one instant",
+        "webhooks": 2000,
+        "cpu_s_while_answering": {
+            "wall_s": 2.0,
+            "ingress": 1.0,
+            "streams": 0.8,
+            "broker": 0.6,
+            "others_s": 0.9,
+        },
+    }
+    why = answering_gap(side)
+    assert why is not None
+    assert "the ingress had 0.50 of a core" in why
+    assert "the streams worker took 0.40" in why
+    assert "the neighbours 0.45" in why
+    assert "0.50 ms of CPU per webhook" in why
+    assert answering_gap({"side": "x", "webhooks": 1}) is None
