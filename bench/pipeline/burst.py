@@ -36,16 +36,16 @@ class Ack:
     """``ok``, an HTTP status, or the kind of failure."""
 
 
-def arguments(tool: str, n: int) -> dict[str, str]:
+def _arguments(tool: str, n: int) -> dict[str, str]:
     """The arguments the ``n``-th call gives ``tool`` (what the demo backends look up)."""
     if tool == "check_loyalty_points":
         return {"customer_id": f"C-{7000 + n}"}
     return {"order_id": f"ORD-{70000 + n}"}
 
 
-def webhook(host: str, call: str, tool: str, n: int, token: str | None) -> bytes:
+def _webhook(host: str, call: str, tool: str, n: int, token: str | None) -> bytes:
     """The assistant's async tool webhook as bytes, ready to send on a fresh connection."""
-    body = json.dumps(arguments(tool, n)).encode()
+    body = json.dumps(_arguments(tool, n)).encode()
     auth = f"Authorization: Bearer {token}\r\n" if token else ""
     head = (
         f"POST /tools/{tool} HTTP/1.1\r\nHost: {host}\r\n{auth}"
@@ -56,7 +56,7 @@ def webhook(host: str, call: str, tool: str, n: int, token: str | None) -> bytes
     return head.encode() + body
 
 
-async def post(host: str, port: int, request: bytes) -> int:
+async def _post(host: str, port: int, request: bytes) -> int:
     """Send ``request`` on a connection of its own; the answer's status."""
     reader, writer = await asyncio.open_connection(host, port)
     try:
@@ -75,11 +75,11 @@ async def _fire(
     begin, begin_unix = time.perf_counter() + LEAD_IN_S, time.time() + LEAD_IN_S
 
     async def one(n: int, call: str, tool: str) -> Ack:
-        request = webhook(parts.netloc, call, tool, n, token)
+        request = _webhook(parts.netloc, call, tool, n, token)
         due = begin + spread_s * n / len(calls)
         await asyncio.sleep(max(0.0, due - time.perf_counter()))  # open loop: wait for its moment
         try:
-            status = await asyncio.wait_for(post(host, port, request), timeout_s)
+            status = await asyncio.wait_for(_post(host, port, request), timeout_s)
             outcome = "ok" if 200 <= status < 300 else str(status)
         except TimeoutError:
             outcome = "timeout"
@@ -93,7 +93,7 @@ async def _fire(
     return list(acks), begin_unix
 
 
-def open_files_for(connections: int) -> None:
+def _open_files_for(connections: int) -> None:
     """Raise this process's open-file limit to fit ``connections`` sockets, if the hard limit
     allows (a default soft limit of 1,024 would refuse a burst of 2,000 in the client)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -108,5 +108,5 @@ def fire_webhooks(
 ) -> tuple[list[Ack], float]:
     """Fire every call's tools at ``url`` (blocking, on a loop of its own); the acks, and when
     (unix time) the first webhook was due."""
-    open_files_for(len(calls) * len(TOOLS))
+    _open_files_for(len(calls) * len(TOOLS))
     return uvloop.run(_fire(url, calls, token, timeout_s, spread_s))
