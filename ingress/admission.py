@@ -31,7 +31,10 @@ everyone else look late. From then on the request waits only for this process
 oldest such request is the queue's delay as it is now, measured rather than
 estimated: a burst is admitted as long as the process keeps up with it, and
 shedding starts as soon as it does not, whatever the cause (CPU, or a broker
-that stopped acknowledging).
+that stopped acknowledging). In a burst it errs towards shedding: the event
+loop runs the newcomers' first steps before the earlier requests' answers,
+so the oldest waits longer than a late newcomer will, and the tail of a
+burst that takes the process more than the budget to answer is shed.
 
 The hard bounds keep memory bounded whatever the rate: at most
 ``max_in_flight_requests`` requests are held (each with its scope, task and
