@@ -175,6 +175,16 @@ def capacity_section(part: Mapping[str, Any]) -> str:
     )
 
 
+def delivered_after(side: Mapping[str, Any]) -> str:
+    """When every result had reached its call; when not all did, when those that did had."""
+    if side["total_s"] is not None:
+        return f"{side['total_s']:.1f} s"
+    last = side.get("last_result_s")
+    if last is None:
+        return "none"
+    return f"not all; the {side['results_delivered']:,} after {last:.1f} s"
+
+
 def versus_section(part: Mapping[str, Any]) -> str:
     rows = [
         (
@@ -185,7 +195,7 @@ def versus_section(part: Mapping[str, Any]) -> str:
             ms(s["ack"]["p99_ms"]),
             f"{s['not_taken']:,}",
             f"{s['results_delivered']:,} / {s['results_expected']:,}",
-            "not all" if s["total_s"] is None else f"{s['total_s']:.1f} s",
+            delivered_after(s),
             f"{others(s.get('cpu_s_while_answering'))} / {others(s.get('cpu_s_until_delivered'))}",
         )
         for s in part["sides"]

@@ -9,7 +9,7 @@ import pytest
 
 from bench.pipeline.cost import cost
 from bench.pipeline.goals import check
-from bench.pipeline.report import ms, render, table
+from bench.pipeline.report import delivered_after, ms, render, table
 from bench.pipeline.results import stem
 from bench.pipeline.stats import Latency
 
@@ -207,6 +207,22 @@ def test_a_refused_webhook_fails_the_acknowledgement_goal() -> None:
     assert next(v for v in check(run["parts"]) if "ack" in v.goal).met is True
     ours["not_taken"] = 1
     assert next(v for v in check(run["parts"]) if "ack" in v.goal).met is False
+
+
+@pytest.mark.parametrize(
+    ("total", "last", "delivered", "text"),
+    [
+        (3.24, 3.24, 400, "3.2 s"),
+        (None, 8.04, 1493, "not all; the 1,493 after 8.0 s"),
+        (None, None, 0, "none"),
+    ],
+)
+def test_delivery_time_says_what_it_covers(
+    total: float | None, last: float | None, delivered: int, text: str
+) -> None:
+    """Every result's time when all arrived; else when the ones that did had arrived."""
+    side = {"total_s": total, "last_result_s": last, "results_delivered": delivered}
+    assert delivered_after(side) == text
 
 
 def test_a_refused_webhook_in_a_burst_fails_its_goal() -> None:
