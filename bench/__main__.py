@@ -64,6 +64,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     add("--webhook-timeout", type=float, default=10.0, help="how long a webhook may take")
     add("--spread", type=float, default=1.0, help="seconds the versus calls fire over")
     add("--pool", type=int, default=5, help="threads of the pooled direct server")
+    add(
+        "--bursts",
+        type=int,
+        nargs="*",
+        default=[400, 2000],
+        help="webhooks fired at one instant at callstream, one burst per size (versus)",
+    )
     add("--scale-sizes", type=int, nargs="+", default=[10_000, 100_000])
     add("--partitions", type=int, default=12)
     add("--log-level", default="INFO", help="the services' log level (production: INFO)")
@@ -83,10 +90,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     unknown = set(args.parts) - set(PARTS)
     if unknown:
         parser.error(f"unknown part(s) {', '.join(sorted(unknown))}; choose from {PARTS}")
+    if any(size < 2 or size % 2 for size in args.bursts):
+        parser.error("--bursts: each size must be even (every call fires two tools)")
     if args.quick:
         args.calls, args.rates, args.duration = 100, [100.0, 200.0], 3.0
         args.capacity_duration, args.capacity_start, args.capacity_steps = 3.0, 200.0, 2
         args.versus_calls, args.lookup_s, args.scale_sizes = 20, 0.5, [1000, 5000]
+        args.bursts = [40, 200]
     return args
 
 

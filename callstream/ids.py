@@ -1,10 +1,14 @@
 """Identifiers: validated call ids, fresh request ids, deterministic injection ids.
 
 A ``call_control_id`` is opaque, but it is placed into a URL path by the
-injector and used as a Kafka key everywhere, so it is validated once at the
-edge: printable ASCII from a small alphabet, no ``..``, bounded length. The
-injector still percent-encodes it; validation is the first wall, encoding the
-second.
+injector and used as a Kafka key everywhere, so it is validated wherever it
+enters, by one rule: at the ingress, and in every record read from Kafka
+(``CallControlId`` below), so an id a producer wrote straight to a topic is
+held to the same rule as one that came through the ingress. The rule:
+printable ASCII from a small alphabet, no ``..``, not ``.`` alone (the official
+SDK refuses a ``.`` or ``..`` path segment, so no request could carry it),
+bounded length. The injector still percent-encodes it; validation is the first
+wall, encoding the second.
 
 Injection ids are derived from their cause, never random, so a replayed input
 yields the same id, which the remote API uses as ``command_id`` to drop the
@@ -41,6 +45,8 @@ def check_call_control_id(value: str) -> str:
         raise ValueError("call_control_id may contain only ASCII letters, digits and . _ : = + ~ -")
     if ".." in value:
         raise ValueError("call_control_id may not contain '..'")
+    if value == ".":
+        raise ValueError("call_control_id may not be '.' (a dot segment, refused by the SDK)")
     return value
 
 

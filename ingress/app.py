@@ -22,7 +22,7 @@ from callstream.ops import Health
 from callstream.settings import Settings
 from callstream.topics import Topics
 from ingress.access import access_warnings
-from ingress.admission import AdmissionMiddleware
+from ingress.admission import AdmissionMiddleware, Limits
 from ingress.metrics import IngressMetrics, RequestMetricsMiddleware
 from ingress.openapi import install_openapi
 from ingress.problems import install_error_handlers
@@ -106,11 +106,17 @@ def create_app(
     install_error_handlers(app)
     for module in (tools, webhooks, events, supervisor, ops):
         app.include_router(module.router)
+    ingress = settings.config.ingress
     # Added first, so it runs inside the metrics middleware: shed requests are counted too.
     app.add_middleware(
         AdmissionMiddleware,
-        limit=settings.config.ingress.max_in_flight_requests,
-        retry_after_s=settings.config.ingress.retry_after_s,
+        limits=Limits(
+            max_queue_wait_s=ingress.max_queue_wait_s,
+            max_in_flight_requests=ingress.max_in_flight_requests,
+            max_in_flight_body_bytes=ingress.max_in_flight_body_bytes,
+        ),
+        largest_body=max(ingress.max_body_bytes, ingress.max_webhook_body_bytes),
+        retry_after_s=ingress.retry_after_s,
         shed=metrics.shed,
     )
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)

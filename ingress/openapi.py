@@ -66,8 +66,10 @@ JSON_OBJECT: dict[str, Any] = {"type": "object", "additionalProperties": True}
 TOOL_NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
 # ``check_call_control_id`` as a regular expression (without look-ahead, which not
-# every client's generator supports): the allowed characters, never two dots in a row.
-CALL_CONTROL_ID_PATTERN = r"^\.?([A-Za-z0-9_:=+~-]+\.)*[A-Za-z0-9_:=+~-]*$"
+# every client's generator supports): the allowed characters, never two dots in a row,
+# never a dot alone. Runs of the other characters are separated by single dots, so the
+# pattern is unambiguous and a validator matches it in linear time.
+CALL_CONTROL_ID_PATTERN = r"^\.?[A-Za-z0-9_:=+~-]+(\.[A-Za-z0-9_:=+~-]+)*\.?$"
 CALL_CONTROL_ID_SCHEMA: dict[str, Any] = {
     "type": "string",
     "pattern": CALL_CONTROL_ID_PATTERN,

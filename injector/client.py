@@ -2,7 +2,9 @@
 
 ``AddMessagesClient`` builds the request — ``POST {base}/calls/{id}/actions/
 ai_assistant_add_messages`` with the call id percent-encoded as one path
-segment (it can never reach another path), ``Authorization: Bearer``, and
+segment byte for byte as the official SDK encodes it (``callstream.pathsegment``:
+``v3:abc`` stays ``v3:abc``, and no id can reach another path),
+``Authorization: Bearer``, and
 ``command_id`` = the injection id so the remote drops a repeat — and returns a
 ``policy.Result``: a ``Reply`` for any HTTP status, a ``Failure`` for a timeout
 or a connection error. It never raises for either, and never retries: the
@@ -22,7 +24,6 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import quote
 
 import aiohttp
 import httpx
@@ -30,6 +31,7 @@ from pydantic import SecretStr
 from yarl import URL
 
 from callstream.errors import RemoteUnavailable
+from callstream.pathsegment import encode_segment
 from callstream.records import Injection
 from injector.policy import Failure, Reply, Result
 
@@ -144,12 +146,16 @@ class AddMessagesClient:
         return f"AddMessagesClient(base_url={self._base!r})"  # never the key
 
     def url_for(self, call_control_id: str) -> str:
-        """The action's URL, the call id encoded as a single path segment."""
+        """The action's URL, the call id encoded as one path segment as the SDK encodes it.
+
+        ``ValueError`` for an id the SDK refuses (``.``, ``..``, empty), which
+        ``callstream.ids`` keeps out of every injection before it gets here.
+        """
         url = self._urls.get(call_control_id)
         if url is None:
             if len(self._urls) >= _URL_CACHE_SIZE:
                 self._urls.clear()  # live calls are few; a rare rebuild costs less than LRU upkeep
-            segment = quote(call_control_id, safe="")
+            segment = encode_segment(call_control_id)
             url = f"{self._base}/calls/{segment}/actions/ai_assistant_add_messages"
             self._urls[call_control_id] = url
         return url

@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import faust
-import httpx
 from mode import CrashingSupervisor
 
 from callstream.kafka import KafkaConnection
@@ -46,6 +45,7 @@ from streams.kafka import broker_urls, credentials
 from streams.metrics import StreamsMetrics
 from streams.recovery import TableManager
 from streams.state.deadlines import Deadlines
+from streams.toolrunner.http import AiohttpBackendClient, BackendClient
 from streams.toolrunner.runner import ToolRunner
 from streams.transport import App
 from streams.wire import Wire
@@ -64,7 +64,7 @@ class StreamsApp:
 
     app: faust.App
     join: JoinAgent
-    http: httpx.AsyncClient
+    http: BackendClient
 
 
 def app_id(settings: Settings) -> str:
@@ -80,9 +80,10 @@ def create_faust_app(
     data_dir: Path,
     metrics: StreamsMetrics,
     health: Health,
-    http_transport: httpx.AsyncBaseTransport | None = None,
+    backends: BackendClient | None = None,
 ) -> StreamsApp:
-    """Build the worker's faust app for ``partitions`` co-partitioned partitions."""
+    """Build the worker's faust app for ``partitions`` co-partitioned partitions (``backends``:
+    how the tool runner reaches its backends, aiohttp unless a test gives another)."""
     config = settings.config
     streams = config.streams
     topics = settings.topics
@@ -177,10 +178,7 @@ def create_faust_app(
             supervisor_strategy=CrashingSupervisor,
         )(sources)
 
-    http = httpx.AsyncClient(
-        transport=http_transport,
-        limits=httpx.Limits(max_connections=streams.tool_runner_concurrency),
-    )
+    http = backends or AiohttpBackendClient(concurrency=streams.tool_runner_concurrency)
     runner = RunnerAgent(
         runner=ToolRunner(
             http,

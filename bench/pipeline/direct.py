@@ -33,7 +33,8 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import quote
+
+from callstream.pathsegment import encode_segment
 
 LISTEN_BACKLOG = 128  # werkzeug's, the threaded development server's
 
@@ -76,7 +77,7 @@ class ToolWebhook(BaseHTTPRequestHandler):
 
     def _inject(self, call_control_id: str, message: str) -> int:
         url = (
-            f"{self.remote}/calls/{quote(call_control_id, safe='')}"
+            f"{self.remote}/calls/{encode_segment(call_control_id)}"
             "/actions/ai_assistant_add_messages"
         )
         request = urllib.request.Request(  # noqa: S310 - the URL is the configured remote's

@@ -23,12 +23,12 @@ import multiprocessing
 import threading
 import uuid
 from multiprocessing.synchronize import Event
-from urllib.parse import quote
 
 import aiohttp
 from confluent_kafka import Consumer, Message, Producer
 
 from callstream.kafka import KafkaConnection, consumer_config, producer_config
+from callstream.pathsegment import encode_segment
 
 POLL_S = 0.05
 BATCH = 500
@@ -96,7 +96,7 @@ async def _send(bootstrap: str, source: str, base_url: str, api_key: str, stop: 
 
         async def post(value: bytes) -> None:
             record = json.loads(value)
-            path = f"calls/{quote(record['call'], safe='')}/actions/ai_assistant_add_messages"
+            path = f"calls/{encode_segment(record['call'])}/actions/ai_assistant_add_messages"
             body = {
                 "messages": [{"role": "system", "content": f"[FLOOR] event {record['seq']}"}],
                 "command_id": record["command_id"],

@@ -90,10 +90,38 @@ def versus_gap(part: Mapping[str, Any]) -> str | None:
         return None
     expected = ours["results_expected"]
     lookup = part.get("lookup_s", 0)
+    concurrency = part.get("tool_runner_concurrency")
+    took = f"Delivering every result took {ours['total_s']:.1f} s"
+    if concurrency is not None and concurrency >= expected:
+        return (
+            f"{took}, against the direct server's {lookup:g} s lookup plus one request: the "
+            f"{expected} lookups ran at once (tool_runner_concurrency {concurrency}), and each "
+            "result then crosses Kafka to the streams worker, the join, Kafka again and the "
+            "injector, on the same cores as the ingress and the lookups."
+        )
     return (
-        f"Delivering every result took {ours['total_s']:.1f} s: the tool runner holds "
-        f"tool_runner_concurrency lookups in flight per worker, so {expected} lookups of "
-        f"{lookup:g} s drain in turns; the direct server starts a thread per request instead. "
-        "Raise tool_runner_concurrency to the lookups expected at once (the bound protects "
-        "the backends)."
+        f"{took}: the tool runner holds tool_runner_concurrency lookups in flight per worker, "
+        f"so {expected} lookups of {lookup:g} s drain in turns; the direct server starts a "
+        "thread per request instead. Raise tool_runner_concurrency to the lookups expected at "
+        "once (the bound protects the backends)."
+    )
+
+
+def answering_gap(side: Mapping[str, Any]) -> str | None:
+    """Who had the cores while a side's webhooks were being answered: the ingress, the rest of
+    the pipeline (the streams worker already starting lookups), the broker, the neighbours."""
+    cpu = side.get("cpu_s_while_answering") or {}
+    wall = cpu.get("wall_s") or 0
+    if not wall:
+        return None
+    ingress, streams = cpu.get("ingress", 0.0), cpu.get("streams", 0.0)
+    broker, others = cpu.get("broker", 0.0), cpu.get("others_s", 0.0)
+    return (
+        f"While the {side['webhooks']:,} webhooks of '{side['side']}' were answered "
+        f"({wall:.1f} s), the ingress had {ingress / wall:.2f} of a core: the streams worker "
+        f"took {streams / wall:.2f} (it starts the lookups as the calls arrive), the broker "
+        f"{broker / wall:.2f}, the neighbours {others / wall:.2f}; the ingress used "
+        f"{1000 * ingress / side['webhooks']:.2f} ms of CPU per webhook over that time (a fresh "
+        "connection each). To close it: a core for the ingress (another worker or replica), and "
+        "a cheaper request path (see the ingress's benchmark)."
     )

@@ -6,10 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bench.pipeline.gaps import capacity_gap, latency_gap, recovery_gap
+from bench.pipeline.gaps import answering_gap, capacity_gap, latency_gap, recovery_gap
 
 GOAL_RATE = 500.0
 GOAL_SUSTAINED = 2000.0
+GOAL_BURST_ACK_P99_MS = 2000.0
+GOAL_BURST_DELIVERED = {400: 5.0}
+"""Burst size (webhooks) -> seconds until every result reached its call (issue 14)."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ def check(parts: Mapping[str, Any], cores: int | None = None) -> list[Verdict]:
         ).missed(None if step is None else capacity_gap(step["pipeline"], cores, GOAL_SUSTAINED))
     )
     verdicts.append(_ack_verdict(parts.get("versus")))
+    verdicts.extend(_burst_verdicts(parts.get("versus")))
     scale = parts.get("scale") or {}
     memory = scale.get("memory") or []
     per_call = memory[-1]["bytes_per_call"] if memory else None
@@ -112,4 +116,34 @@ def _ack_verdict(versus: Mapping[str, Any] | None) -> Verdict:
         return Verdict(goal, "n/a", None)
     better, better99 = theirs / mine, theirs99 / mine99
     measured = f"p50 x{better:,.0f}, p99 x{better99:,.0f}; {ours['not_taken']} not taken"
-    return Verdict(goal, measured, min(better, better99) >= 100 and ours["not_taken"] == 0)
+    met = min(better, better99) >= 100 and ours["not_taken"] == 0
+    return Verdict(goal, measured, met).missed(answering_gap(ours))
+
+
+def _burst_verdicts(versus: Mapping[str, Any] | None) -> list[Verdict]:
+    """Per instant burst: every webhook taken with ack p99 <= 2 s; for the sizes that have one,
+    every result at its call within the goal."""
+    verdicts = []
+    for side in (versus or {}).get("sides", []):
+        if not side.get("burst"):
+            continue
+        size, p99 = side["webhooks"], side["ack"]["p99_ms"]
+        verdicts.append(
+            Verdict(
+                f"instant burst of {size:,} webhooks: none refused, ack p99 <= "
+                f"{GOAL_BURST_ACK_P99_MS / 1000:g} s",
+                f"{side['not_taken']:,} not taken, p99 {_fmt(p99, ' ms', 0)}",
+                side["not_taken"] == 0 and p99 is not None and p99 <= GOAL_BURST_ACK_P99_MS,
+            ).missed(answering_gap(side))
+        )
+        goal_s = GOAL_BURST_DELIVERED.get(size)
+        if goal_s is not None:
+            total = side["total_s"]
+            verdicts.append(
+                Verdict(
+                    f"instant burst of {size:,} webhooks: every result at its call <= {goal_s:g} s",
+                    "not all delivered" if total is None else f"{total:.1f} s",
+                    total is not None and total <= goal_s,
+                )
+            )
+    return verdicts

@@ -47,9 +47,13 @@ def ratio(value: float | None) -> str:
 
 def cores(step: Mapping[str, Any]) -> str:
     """What the neighbours took during a step, in cores."""
-    cpu = step["cpu_s"]
-    wall = cpu.get("wall_s") or 0
-    return "n/a" if not wall else f"{cpu['others_s'] / wall:.2f}"
+    return others(step["cpu_s"])
+
+
+def others(cpu: Mapping[str, Any] | None) -> str:
+    """What the neighbours took over the window of ``cpu`` (``machine.spent``), in cores."""
+    wall = (cpu or {}).get("wall_s") or 0
+    return "n/a" if cpu is None or not wall else f"{cpu['others_s'] / wall:.2f}"
 
 
 def header(results: Mapping[str, Any]) -> str:
@@ -171,38 +175,60 @@ def capacity_section(part: Mapping[str, Any]) -> str:
     )
 
 
+def delivered_after(side: Mapping[str, Any]) -> str:
+    """When every result had reached its call; when not all did, when those that did had."""
+    if side["total_s"] is not None:
+        return f"{side['total_s']:.1f} s"
+    last = side.get("last_result_s")
+    if last is None:
+        return "none"
+    return f"not all; the {side['results_delivered']:,} after {last:.1f} s"
+
+
 def versus_section(part: Mapping[str, Any]) -> str:
     rows = [
         (
             s["side"],
+            f"{s['webhooks']:,}",
             f"{s['spread_s']:g} s",
             ms(s["ack"]["p50_ms"]),
             ms(s["ack"]["p99_ms"]),
-            s["not_taken"],
-            f"{s['results_delivered']} / {s['results_expected']}",
-            "not all" if s["total_s"] is None else f"{s['total_s']:.1f} s",
+            f"{s['not_taken']:,}",
+            f"{s['results_delivered']:,} / {s['results_expected']:,}",
+            delivered_after(s),
+            f"{others(s.get('cpu_s_while_answering'))} / {others(s.get('cpu_s_until_delivered'))}",
         )
         for s in part["sides"]
     ]
     slower = versus_gap(part)
+    memory = [
+        f"the ingress's resident memory under the burst of {s['webhooks']:,}: "
+        f"{s['ingress_rss_mib']['before']} MiB before, {s['ingress_rss_mib']['peak']} MiB at most"
+        for s in part["sides"]
+        if s.get("burst") and s.get("ingress_rss_mib")
+    ]
     return "\n".join(
         [
             f"### 3. Against the direct approach: {part['calls']} calls x "
             f"{part['tools_per_call']} tools, {part['lookup_s']:g} s lookups, webhooks "
-            f"answered within {part['webhook_timeout_s']:g} s",
+            f"answered within {part['webhook_timeout_s']:g} s"
+            + ("; then bursts at one instant" if part.get("bursts") else ""),
             "",
             table(
                 [
                     "server",
+                    "webhooks",
                     "calls fire over",
                     "ack p50 ms",
                     "ack p99 ms",
                     "not taken",
                     "results at the call",
                     "every result delivered after",
+                    "others, cores (answering / until delivered)",
                 ],
                 rows,
             ),
+            *(["", "Same run: " + "; ".join(memory) + "."] if memory else []),
             *(["", slower] if slower else []),
         ]
     )

@@ -113,7 +113,7 @@ class Run:
                 self.found["capacity"] = {"1+1": self._search(rig, "1+1", self.args.capacity_start)}
             if "versus" in self.parts:
                 progress("3. against the direct approach")
-                self.found["versus"] = self._versus(stack)
+                self.found["versus"] = self._versus(rig)
             if "capacity" in self.parts:
                 progress("2. highest sustainable rate, 2 streams workers + 2 injectors")
                 stack.add_workers(streams=1, injectors=1)
@@ -167,10 +167,10 @@ class Run:
             progress=progress,
         )
 
-    def _versus(self, stack: BenchStack) -> dict[str, Any]:
+    def _versus(self, rig: Rig) -> dict[str, Any]:
         args = self.args
         return versus.run(
-            stack,
+            rig.stack,
             first_caller=100_000,
             calls=args.versus_calls,
             lookup_s=args.lookup_s,
@@ -178,5 +178,7 @@ class Run:
             spread_s=args.spread,
             pool=args.pool,
             bound_s=max(30.0, 15 * args.lookup_s),
+            ledger=rig.ledger,
+            bursts=args.bursts,
             progress=progress,
         )

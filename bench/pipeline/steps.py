@@ -26,7 +26,7 @@ import sys
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -64,8 +64,10 @@ class Rig:
     """Services to sample with py-spy during each reported pipeline step (``sampling``)."""
     profile_dir: Path | None = None
 
-    def ledger(self) -> CpuLedger:
-        groups = self.stack.pids()
+    def ledger(self, extra: Mapping[str, Sequence[int]] | None = None) -> CpuLedger:
+        """CPU accounts of the stack's services, the broker, the floor, the harness and
+        ``extra`` groups (another server under test)."""
+        groups = self.stack.pids() | {name: list(pids) for name, pids in (extra or {}).items()}
         if self.broker_pid is not None:
             groups["broker"] = [self.broker_pid]
         if self.floor_pids:

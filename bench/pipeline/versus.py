@@ -3,8 +3,10 @@
 ``calls`` live calls each fire two async tools at once (the reference's
 parallel lookups), every lookup taking ``lookup_s``; the calls' moments are
 spread evenly over ``spread_s`` (one second: 400 webhooks/s, and with 2 s
-lookups all 400 are in flight together), and once more all at the same
-instant for callstream. The same client plays the assistant against every
+lookups all 400 are in flight together). For callstream, bursts follow: each
+of ``bursts`` webhooks fired at the same instant (400 and 2,000 by default,
+a contact centre's peak), on calls of their own that the streams worker
+holds as live before the burst. The same client plays the assistant against every
 side: one fresh connection per webhook, each given ``timeout_s`` to be
 answered (the platform does not wait forever for a webhook). Measured:
 
@@ -22,103 +24,72 @@ of threads.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import re
 import subprocess
 import sys
-import time
+import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import aiohttp
+import psutil
 
 from bench.pipeline import remote
+from bench.pipeline.burst import TOOLS, fire_webhooks
+from bench.pipeline.machine import CpuLedger, spent
 from bench.pipeline.stack import BenchStack
 from bench.pipeline.stats import Latency
 from bench.pipeline.steps import REPO
 
-TOOLS = ("check_loyalty_points", "lookup_order_status")
 LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
 
 
 @dataclass(frozen=True)
-class Ack:
-    seconds: float
-    outcome: str
-    """``ok``, an HTTP status, or the kind of failure."""
+class Plan:
+    """One side of the comparison: who answers (callstream, or the direct server with
+    ``threads``: 0 for a thread per request), how many calls, fired over how long."""
 
-
-def _arguments(tool: str, n: int) -> dict[str, str]:
-    if tool == "check_loyalty_points":
-        return {"customer_id": f"C-{7000 + n}"}
-    return {"order_id": f"ORD-{70000 + n}"}
-
-
-async def _burst(
-    url: str, calls: Sequence[str], token: str | None, timeout_s: float, spread_s: float
-) -> list[Ack]:
-    """Each call fires every tool at once, the calls' moments spread evenly over ``spread_s``
-    (0: all at the same instant); one fresh connection per webhook."""
-    connector = aiohttp.TCPConnector(limit=0, force_close=True)
-    timeout = aiohttp.ClientTimeout(total=timeout_s)
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout, headers=headers) as http:
-        begin = time.perf_counter()
-
-        async def fire(n: int, call: str, tool: str) -> Ack:
-            await asyncio.sleep(max(0.0, begin + spread_s * n / len(calls) - time.perf_counter()))
-            started = time.perf_counter()
-            try:
-                async with http.post(
-                    f"{url}/tools/{tool}",
-                    json=_arguments(tool, n),
-                    headers={"x-telnyx-call-control-id": call, "Idempotency-Key": f"{call}/{tool}"},
-                ) as response:
-                    await response.read()
-                    outcome = "ok" if 200 <= response.status < 300 else str(response.status)
-            except TimeoutError:
-                outcome = "timeout"
-            except aiohttp.ClientError as exc:
-                outcome = type(exc).__name__
-            return Ack(time.perf_counter() - started, outcome)
-
-        return list(
-            await asyncio.gather(
-                *(fire(n, call, tool) for n, call in enumerate(calls) for tool in TOOLS)
-            )
-        )
+    name: str
+    spread_s: float
+    calls: int
+    threads: int | None = None
+    burst: bool = False
 
 
 def _side(
-    name: str,
+    plan: Plan,
     stack: BenchStack,
     calls: list[str],
     url: str,
-    *,
     token: str | None,
+    *,
+    ledger: CpuLedger,
     timeout_s: float,
-    spread_s: float,
     bound_s: float,
 ) -> dict[str, Any]:
+    spread_s = plan.spread_s
     expected = len(calls) * len(TOOLS)
     applied_before = remote.applied(stack.emulator_url)
-    fired_at = time.time()
-    acks = asyncio.run(_burst(url, calls, token, timeout_s, spread_s))
+    before = ledger.snapshot()
+    with peak_rss(stack.pids()["ingress"][0]) as ingress_rss:
+        acks, fired_at = fire_webhooks(url, calls, token, timeout_s=timeout_s, spread_s=spread_s)
+    answered = ledger.snapshot()
     remote.wait_until(
         lambda: remote.applied(stack.emulator_url),
         applied_before + expected,
         stall_s=bound_s,
         max_s=bound_s,
     )
+    delivered = ledger.snapshot()
     arrivals = remote.arrival_times(stack.emulator_url, calls)
     outcomes = Counter(a.outcome for a in acks)
     ok = [a.seconds for a in acks if a.outcome == "ok"]
     return {
-        "side": name,
+        "side": plan.name,
+        "burst": plan.burst,
         "spread_s": spread_s,
         "webhooks": len(acks),
         "acknowledged": len(ok),
@@ -129,12 +100,55 @@ def _side(
         "results_expected": expected,
         "total_s": round(max(arrivals) - fired_at, 2) if len(arrivals) >= expected else None,
         "last_result_s": round(max(arrivals) - fired_at, 2) if arrivals else None,
+        "cpu_s_while_answering": spent(before, answered),
+        "cpu_s_until_delivered": spent(before, delivered),
+        "ingress_rss_mib": ingress_rss,
     }
 
 
+def _live_calls(stack: BenchStack, first: int, count: int) -> list[str]:
+    """Start ``count`` calls and wait until the streams worker holds them as live, so a burst
+    meets a pipeline that is not still busy with their lifecycle webhooks."""
+    active = {"table": "calls", "status": "active"}
+    before = stack.metric("streams", "callstream_streams_table_keys", **active)
+    live = remote.start_calls(stack.emulator_url, first, count)
+    remote.wait_until(
+        lambda: stack.metric("streams", "callstream_streams_table_keys", **active),
+        before + count,
+        stall_s=30,
+        max_s=180,
+    )
+    return live
+
+
 @contextlib.contextmanager
-def direct_server(stack: BenchStack, *, lookup_s: float, pool: int) -> Iterator[str]:
-    """The direct server in a process of its own; its URL."""
+def peak_rss(pid: int, every_s: float = 0.02) -> Iterator[dict[str, float]]:
+    """Sample ``pid``'s resident memory while the block runs; yields ``before`` and ``peak``
+    (MiB), complete once the block has left."""
+    process = psutil.Process(pid)
+    before = process.memory_info().rss
+    found = {"before": round(before / 2**20, 1), "peak": round(before / 2**20, 1)}
+    stop = threading.Event()
+
+    def sample() -> None:
+        peak = before
+        while not stop.wait(every_s):
+            with contextlib.suppress(psutil.Error):
+                peak = max(peak, process.memory_info().rss)
+        found["peak"] = round(peak / 2**20, 1)
+
+    sampler = threading.Thread(target=sample, name="rss-sampler", daemon=True)
+    sampler.start()
+    try:
+        yield found
+    finally:
+        stop.set()
+        sampler.join(5)
+
+
+@contextlib.contextmanager
+def direct_server(stack: BenchStack, *, lookup_s: float, pool: int) -> Iterator[tuple[str, int]]:
+    """The direct server in a process of its own; its URL and process id."""
     argv = [sys.executable, "-m", "bench.pipeline.direct", "--remote", f"{stack.emulator_url}/v2"]
     argv += ["--lookup-s", str(lookup_s), "--pool", str(pool)]
     process = subprocess.Popen(
@@ -150,7 +164,7 @@ def direct_server(stack: BenchStack, *, lookup_s: float, pool: int) -> Iterator[
         found = LISTENING.search(line)
         if found is None:
             raise RuntimeError(f"the direct server did not start: {line!r}")
-        yield found.group(1)
+        yield found.group(1), process.pid
     finally:
         process.terminate()
         try:
@@ -170,34 +184,45 @@ def run(
     spread_s: float,
     pool: int,
     bound_s: float,
+    ledger: Callable[[Mapping[str, Sequence[int]]], CpuLedger],
+    bursts: Sequence[int] = (),
     progress: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Each side in turn, on calls of its own: callstream, callstream under an instant
+    """Each side in turn, on calls of its own: callstream, callstream under each instant
     burst, the direct server with a thread per request, then with a pool of threads."""
     sides = []
-    plans: list[tuple[str, float, int | None]] = [
-        ("callstream", spread_s, None),
-        ("callstream, all at one instant", 0.0, None),
-        ("direct, thread per request", spread_s, 0),
-        (f"direct, pool of {pool} threads", spread_s, pool),
+    plans = [
+        Plan("callstream", spread_s, calls),
+        *(
+            Plan(f"callstream, {n:,} at one instant", 0.0, n // len(TOOLS), burst=True)
+            for n in bursts
+        ),
+        Plan("direct, thread per request", spread_s, calls, threads=0),
+        Plan(f"direct, pool of {pool} threads", spread_s, calls, threads=pool),
     ]
-    for n, (name, spread, threads) in enumerate(plans):
-        live = remote.start_calls(stack.emulator_url, first_caller + n * calls, calls)
-        common: dict[str, Any] = {"timeout_s": timeout_s, "spread_s": spread, "bound_s": bound_s}
-        if threads is None:
-            side = _side(name, stack, live, stack.ingress_url, token=stack.token, **common)
+    caller = first_caller
+    for plan in plans:
+        live = _live_calls(stack, caller, plan.calls)
+        caller += plan.calls
+        common: dict[str, Any] = {"timeout_s": timeout_s, "bound_s": bound_s}
+        if plan.threads is None:
+            cpu = ledger({})
+            side = _side(plan, stack, live, stack.ingress_url, stack.token, ledger=cpu, **common)
         else:
-            with direct_server(stack, lookup_s=lookup_s, pool=threads) as url:
-                side = _side(name, stack, live, url, token=None, **common)
+            with direct_server(stack, lookup_s=lookup_s, pool=plan.threads) as (url, pid):
+                cpu = ledger({"direct": [pid]})
+                side = _side(plan, stack, live, url, None, ledger=cpu, **common)
         ack = side["ack"]
         progress(
-            f"  {name}: ack p50 {ack['p50_ms']} ms, p99 {ack['p99_ms']} ms; not taken "
+            f"  {plan.name}: ack p50 {ack['p50_ms']} ms, p99 {ack['p99_ms']} ms; not taken "
             f"{side['not_taken']}; results {side['results_delivered']}/{side['results_expected']}"
             f", all delivered after {side['total_s']} s"
         )
         sides.append(side)
     return {
         "calls": calls,
+        "bursts": list(bursts),
+        "tool_runner_concurrency": stack.config.streams.tool_runner_concurrency,
         "tools_per_call": len(TOOLS),
         "lookup_s": lookup_s,
         "webhook_timeout_s": timeout_s,

@@ -55,11 +55,25 @@ class IngressConfig(BaseModel):
         default=5.0, description="longest wait for the broker's acknowledgement before a 503"
     )
     retry_after_s: PositiveInt = Field(default=2, description="Retry-After sent with every 503")
-    max_in_flight_requests: PositiveInt = Field(
-        default=256,
+    max_queue_wait_s: PositiveFloat = Field(
+        default=1.0,
         description=(
-            "requests handled at once (probes aside); beyond, 503 overloaded at once, so an "
-            "offered rate far above capacity cannot grow latency and memory without bound"
+            "admission budget: while the oldest request waiting on the process (body received, "
+            "not yet answered) has waited longer, new requests are shed with 503 overloaded"
+        ),
+    )
+    max_in_flight_requests: PositiveInt = Field(
+        default=4096,
+        description=(
+            "hard bound on requests in progress (probes aside), a memory bound that a burst of "
+            "2,000 webhooks fits in; beyond, 503 overloaded at once"
+        ),
+    )
+    max_in_flight_body_bytes: PositiveInt = Field(
+        default=64 * 1024 * 1024,
+        description=(
+            "hard bound on the bodies of the requests in progress, by Content-Length (the "
+            "largest body limit when chunked); beyond, 503 overloaded at once"
         ),
     )
     verify_signatures: bool = Field(
@@ -76,6 +90,17 @@ class IngressConfig(BaseModel):
         default=5.0,
         description="how often /readyz's broker check asks the cluster for metadata",
     )
+
+    @model_validator(mode="after")
+    def _largest_body_fits(self) -> Self:
+        # Otherwise a request at the body limit could never be admitted, even alone.
+        largest = max(self.max_body_bytes, self.max_webhook_body_bytes)
+        if self.max_in_flight_body_bytes < largest:
+            raise ValueError(
+                f"max_in_flight_body_bytes ({self.max_in_flight_body_bytes}) must be at least "
+                f"the largest body limit ({largest})"
+            )
+        return self
 
 
 CorrelationKeyKind = Literal["phone", "customer_id"]
@@ -152,7 +177,11 @@ class StreamsConfig(BaseModel):
         description="how long the worker's producer gathers records into one request",
     )
     tool_runner_concurrency: PositiveInt = Field(
-        default=32, description="tool backend requests in flight at once per worker"
+        default=512,
+        description=(
+            "tool backend requests in flight at once per worker (and connections kept to the "
+            "backends); a burst of lookups beyond it waits its turn"
+        ),
     )
     tool_response_max_bytes: PositiveInt = Field(
         default=64 * 1024, description="a larger backend answer becomes an error result"

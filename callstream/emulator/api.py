@@ -1,10 +1,19 @@
 """The emulated remote: ``POST {base}/calls/{call_control_id}/actions/ai_assistant_add_messages``.
 
-Checks in the order the real API does: the bearer key (401), the body (422),
-then the call (404 never seen, 422 ``90018`` ended, 200 accepted — a repeated
-``command_id`` within the window is answered 200 and not applied). Fault rules
-act after the body is validated, so a test can make a well-formed request
-fail, hang or be applied with its reply lost.
+Checks in the order the real API does: the path, the bearer key (401), the
+body (422), then the call (404 never seen, 422 ``90018`` ended, 200 accepted —
+a repeated ``command_id`` within the window is answered 200 and not applied).
+Fault rules act after the body is validated, so a test can make a well-formed
+request fail, hang or be applied with its reply lost.
+
+The call id is read from the raw path (``scope["raw_path"]``), not from the
+path the ASGI server decoded: a remote, gateway or proxy that routes on the
+raw bytes sees ``v3%3Aabc`` and ``v3:abc`` as two calls. A segment the
+official SDK would never send for any id (``callstream.pathsegment``) is
+refused with 400 and the emulator's own code ``PATH_SEGMENT``, counted, and
+noted in the transcript of the call its decoded form names, so a client that
+encodes ids differently from the SDK fails every test that uses the emulator
+instead of passing here and losing every message in production.
 
 It must never accept a message for a call that is not live, and never apply
 a command twice within the dedupe window.
@@ -35,8 +44,12 @@ from callstream.emulator import replies
 from callstream.emulator.calls import AddMessages, CallBook
 from callstream.emulator.faults import FaultDecision, FaultPlan
 from callstream.emulator.peer import IngressPeer, PeerClient
+from callstream.pathsegment import decode_segment
 
-ADD_MESSAGES_PATH = "/calls/{call_control_id}/actions/ai_assistant_add_messages"
+_ACTION = "/actions/ai_assistant_add_messages"
+ADD_MESSAGES_PATH = "/calls/{call_control_id}" + _ACTION
+# ``:path``: a segment that decodes to a slash must still reach the route, to be refused.
+ADD_MESSAGES_ROUTE = "/calls/{call_control_id:path}" + _ACTION
 
 
 class MessageIn(BaseModel):
@@ -76,6 +89,8 @@ class EmulatorState:
     api_key: str
     book: CallBook
     faults: FaultPlan
+    base_path: str = ""
+    """Where the API is served, e.g. ``/v2`` (the raw path starts with it)."""
     stats: Counter[str] = field(default_factory=Counter)
     peer: IngressPeer | None = None
     """Where lifecycle webhooks and the assistant's tool calls go; None sends nothing."""
@@ -108,11 +123,41 @@ def _validation_reply(exc: ValidationError) -> JSONResponse:
     return replies.error_response(422, replies.BAD_REQUEST, first["msg"], pointer=pointer)
 
 
+def raw_segment(raw_path: bytes, base_path: str) -> str:
+    """The call id's segment of an add-messages request's raw path, as it arrived.
+
+    ``ValueError`` when the raw path is not ``{base}/calls/<segment>/actions/…``
+    (its fixed parts spelled another way).
+    """
+    text = raw_path.decode("latin-1")
+    prefix = f"{base_path}/calls/"
+    if not (text.startswith(prefix) and text.endswith(_ACTION)):
+        raise ValueError(f"the raw path {text!r} is not {prefix}<call id>{_ACTION}")
+    return text[len(prefix) : -len(_ACTION)]
+
+
+def _refuse_path(state: EmulatorState, decoded_id: str, segment: str, why: str) -> Response:
+    state.stats["path_refused"] += 1
+    detail = f"Path segment not as the official SDK encodes a call id: {why}"
+    # The decoded form is what the client meant; its call (if any) shows the refusal.
+    state.book.record_refused(decoded_id, None, 400, note=f"path_segment: {why}", segment=segment)
+    return replies.error_response(400, replies.PATH_SEGMENT, detail)
+
+
 async def add_messages(request: Request) -> Response:
     """The add-messages action."""
     state: EmulatorState = request.app.state.emulator
-    call_control_id: str = request.path_params["call_control_id"]
+    decoded_id: str = request.path_params["call_control_id"]
     state.stats["requests"] += 1
+    raw_path: bytes = request.scope.get("raw_path") or b""
+    try:
+        segment = raw_segment(raw_path, state.base_path)
+    except ValueError as exc:
+        return _refuse_path(state, decoded_id, raw_path.decode("latin-1"), str(exc))
+    try:
+        call_control_id = decode_segment(segment)
+    except ValueError as exc:
+        return _refuse_path(state, decoded_id, segment, str(exc))
     decision = state.faults.decide(call_control_id)
     if decision.delay_s > 0:
         await asyncio.sleep(decision.delay_s)
@@ -136,20 +181,21 @@ async def add_messages(request: Request) -> Response:
         client_state=parsed.client_state,
     )
     if decision.faulted:
-        return await _fault(state, call_control_id, command, decision)
-    return _answer(state, call_control_id, command)
+        return await _fault(state, call_control_id, segment, command, decision)
+    return _answer(state, call_control_id, segment, command)
 
 
 def _answer(
     state: EmulatorState,
     call_control_id: str,
+    segment: str,
     command: AddMessages,
     *,
     fault_status: int | None = None,
 ) -> Response:
     verdict = state.book.verdict(call_control_id, command.command_id)
     status = {"unknown_call": 404, "call_ended": 422}.get(verdict, 200)
-    state.book.add(call_control_id, command, status=fault_status or status)
+    state.book.add(call_control_id, command, status=fault_status or status, segment=segment)
     state.stats[verdict] += 1
     if verdict == "unknown_call":
         return replies.error_response(
@@ -163,15 +209,21 @@ def _answer(
 
 
 async def _fault(
-    state: EmulatorState, call_control_id: str, command: AddMessages, decision: FaultDecision
+    state: EmulatorState,
+    call_control_id: str,
+    segment: str,
+    command: AddMessages,
+    decision: FaultDecision,
 ) -> Response:
     status = 504 if decision.hang_s is not None else decision.status
     assert status is not None  # a faulted decision carries a status or a hang
     state.stats["fault"] += 1
     if decision.apply_first:
-        _answer(state, call_control_id, command, fault_status=status)
+        _answer(state, call_control_id, segment, command, fault_status=status)
     else:
-        state.book.record_fault(call_control_id, command.command_id, status)
+        state.book.record_refused(
+            call_control_id, command.command_id, status, note="fault", segment=segment
+        )
     if decision.hang_s is not None:
         await asyncio.sleep(decision.hang_s)
     return replies.fault_response(status, decision.retry_after)

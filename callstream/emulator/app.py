@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from callstream.emulator import control, outbound, replies
-from callstream.emulator.api import ADD_MESSAGES_PATH, EmulatorState, add_messages
+from callstream.emulator.api import ADD_MESSAGES_ROUTE, EmulatorState, add_messages
 from callstream.emulator.calls import DEFAULT_DEDUPE_WINDOW_S, CallBook
 from callstream.emulator.faults import FaultPlan, Faults
 from callstream.emulator.peer import IngressPeer
@@ -50,6 +50,7 @@ def create_app(
         api_key=api_key,
         book=CallBook(dedupe_window_s=dedupe_window_s, clock=clock),
         faults=FaultPlan(faults, rng=rng),
+        base_path=base,
         peer=peer,
     )
 
@@ -61,7 +62,7 @@ def create_app(
     app = Starlette(
         lifespan=lifespan,
         routes=[
-            Route(base + ADD_MESSAGES_PATH, add_messages, methods=["POST"]),
+            Route(base + ADD_MESSAGES_ROUTE, add_messages, methods=["POST"]),
             *control.routes,
             *outbound.routes,
         ],

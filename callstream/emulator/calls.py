@@ -36,13 +36,18 @@ class Command:
 
 @dataclass
 class Request:
-    """One raw request that reached a known call, whatever became of it."""
+    """One raw request that reached a known call, whatever became of it.
+
+    ``segment`` is the call id's path segment exactly as it arrived, before any
+    percent-decoding.
+    """
 
     command_id: str | None
     at: float
     status: int
     applied: bool
     note: str = ""
+    segment: str = ""
 
 
 @dataclass
@@ -91,6 +96,7 @@ class Call:
                     "status": r.status,
                     "applied": r.applied,
                     "note": r.note,
+                    "segment": r.segment,
                 }
                 for r in self.requests
             ],
@@ -180,10 +186,13 @@ class CallBook:
                 return "duplicate"
         return "applied"
 
-    def add(self, call_control_id: str, command: AddMessages, *, status: int) -> Verdict:
+    def add(
+        self, call_control_id: str, command: AddMessages, *, status: int, segment: str
+    ) -> Verdict:
         """Apply ``command`` if the call is live and it is not a duplicate; record the request.
 
-        ``status`` is what the route will answer, recorded in the transcript.
+        ``status`` is what the route will answer and ``segment`` the raw path
+        segment the request named the call by, both recorded in the transcript.
         """
         verdict = self.verdict(call_control_id, command.command_id)
         call = self._calls.get(call_control_id)
@@ -192,7 +201,7 @@ class CallBook:
         now = self._clock()
         applied = verdict == "applied"
         call.requests.append(
-            Request(command.command_id, now, status, applied, "" if applied else verdict)
+            Request(command.command_id, now, status, applied, "" if applied else verdict, segment)
         )
         if applied:
             if command.command_id is not None:
@@ -208,9 +217,18 @@ class CallBook:
             )
         return verdict
 
-    def record_fault(self, call_control_id: str, command_id: str | None, status: int) -> None:
-        """Record a request that a fault answered (never applied by this request)."""
+    def record_refused(
+        self,
+        call_control_id: str,
+        command_id: str | None,
+        status: int,
+        *,
+        note: str,
+        segment: str,
+    ) -> None:
+        """Record a request not applied by this request (a fault answered it, or its path was
+        refused), saying why in ``note``."""
         call = self._calls.get(call_control_id)
         if call is None:
             return
-        call.requests.append(Request(command_id, self._clock(), status, False, "fault"))
+        call.requests.append(Request(command_id, self._clock(), status, False, note, segment))

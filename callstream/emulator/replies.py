@@ -3,7 +3,9 @@
 Errors are ``{"errors": [{"code", "title", "detail", "meta"?, "source"?}]}``
 with the API's documented codes (10009 authentication failed, 10005 not
 found, 10015 bad request, 10011 too many requests, 90018 call has already
-ended), so a client that parses the real API parses these.
+ended), so a client that parses the real API parses these. One code is the
+emulator's own, named so it can never be mistaken for the API's:
+``PATH_SEGMENT``, a call id encoded otherwise than the official SDK does.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ NOT_FOUND = "10005"
 BAD_REQUEST = "10015"
 TOO_MANY_REQUESTS = "10011"
 UNEXPECTED = "10007"
+PATH_SEGMENT = "emulator_path_segment"
 
 _TITLES = {
     CALL_ENDED: "Call has already ended",
@@ -28,6 +31,7 @@ _TITLES = {
     BAD_REQUEST: "Bad Request",
     TOO_MANY_REQUESTS: "Too many requests",
     UNEXPECTED: "Unexpected error",
+    PATH_SEGMENT: "Call id not encoded as the official SDK encodes it",
 }
 
 # A status a fault rule answers with, and the code the real API pairs with it.

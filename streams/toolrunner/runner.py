@@ -11,7 +11,9 @@ Timeouts, connection failures and 5xx answers are retried with exponential
 backoff up to the backend's ``max_attempts``; a 4xx or an oversized answer is
 not retried. Every failure becomes a ``status: error`` result that says what
 went wrong, in words fit for the "could not look that up" message; nothing
-here raises for a backend's behaviour. Concurrency is bounded.
+here raises for a backend's behaviour. Concurrency is bounded. The bytes go
+through a ``BackendClient`` (``streams.toolrunner.http``): aiohttp in
+production, any ``httpx.AsyncClient`` in tests.
 """
 
 from __future__ import annotations
@@ -23,11 +25,10 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-
 from callstream.config import BackendSpec
 from callstream.errors import ToolBackendRejected, ToolBackendUnavailable
 from callstream.records import ToolCall, ToolResult
+from streams.toolrunner.http import BackendClient
 
 USER_AGENT = "callstream-tool-runner"
 BACKOFF_INITIAL_S = 0.2
@@ -47,7 +48,7 @@ class ToolRunner:
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        client: BackendClient,
         *,
         concurrency: int,
         max_response_bytes: int,
@@ -97,46 +98,24 @@ class ToolRunner:
 
     async def _attempt(self, call: ToolCall, backend: BackendSpec) -> Any:
         headers = {
+            "content-type": "application/json",
             "x-telnyx-call-control-id": call.call_control_id,
             "x-callstream-request-id": call.request_id,
             "user-agent": USER_AGENT,
         }
-        try:
-            async with self._client.stream(
-                "POST",
-                str(backend.url),
-                json=call.arguments,
-                headers=headers,
-                timeout=backend.timeout_s,
-                follow_redirects=False,
-            ) as response:
-                body = await self._read(response)
-        except httpx.TimeoutException as exc:
-            raise ToolBackendUnavailable(
-                f"the backend timed out after {backend.timeout_s:g}s"
-            ) from exc
-        except httpx.TransportError as exc:
-            raise ToolBackendUnavailable(
-                f"the backend could not be reached ({type(exc).__name__})"
-            ) from exc
-        status = response.status_code
-        if status >= 500:
-            raise ToolBackendUnavailable(f"the backend answered {status}")
-        if status >= 300:
-            raise ToolBackendRejected(f"the backend refused the request ({status})")
-        return _parse(body, response.headers.get("content-type", ""))
-
-    async def _read(self, response: httpx.Response) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > self._max_bytes:
-                raise ToolBackendRejected(
-                    f"the backend's answer is larger than {self._max_bytes} bytes"
-                )
-            chunks.append(chunk)
-        return b"".join(chunks)
+        body = json.dumps(call.arguments, separators=(",", ":"), ensure_ascii=False).encode()
+        answer = await self._client.post(
+            str(backend.url),
+            body,
+            headers,
+            timeout_s=backend.timeout_s,
+            max_bytes=self._max_bytes,
+        )
+        if answer.status >= 500:
+            raise ToolBackendUnavailable(f"the backend answered {answer.status}")
+        if answer.status >= 300:
+            raise ToolBackendRejected(f"the backend refused the request ({answer.status})")
+        return _parse(answer.body, answer.content_type)
 
 
 def _parse(body: bytes, content_type: str) -> Any:

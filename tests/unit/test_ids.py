@@ -14,6 +14,8 @@ from callstream.ids import check_call_control_id, injection_id, new_request_id
         "v3:MdI91X4lWFEs7IgbBEOT9M4AigoY08M0WWZFISt1Yw2axZ_IiE4pqg",
         "call-1",
         "a.b",
+        ".a",
+        "a.",
         "x" * 256,
     ],
 )
@@ -28,6 +30,7 @@ def test_accepts_real_call_ids(value: str) -> None:
         ("", "empty"),
         ("v3:abc/def", "only ASCII"),
         ("..", "'..'"),
+        (".", "'.'"),
         ("v3:a..b", "'..'"),
         ("v3:abc\r\nX-Injected: 1", "only ASCII"),
         ("v3:abc\x00", "only ASCII"),

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,13 +25,14 @@ from callstream.settings import Settings
 from callstream.testing.broker import BrokerHandle
 from callstream.testing.http import serve_in_thread
 from callstream.testing.kafka import Consumed, consume, end_offsets
-from callstream.topics import topic_specs
+from callstream.topics import Topics, topic_specs
 from ingress.app import ingress_topics
 from ingress.serve import build_app
-from ingress.testing import public_key_b64
+from ingress.testing import public_key_b64, wait_for_line
 from tests.ingress_support import make_settings
 
 TOKEN = "integration-ingress-token"
+_LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
 CRM_TOKEN = "integration-crm-token"
 SIGNING_KEY = SigningKey.generate()
 
@@ -112,6 +119,60 @@ def running_ingress(
         wait_for_leaders(conn, ingress_topics(settings.topics))
     with serve_in_thread(build_app(settings)) as url:
         yield RunningIngress(url=url, settings=settings, conn=conn)
+
+
+@dataclass
+class IngressProcess:
+    """``callstream ingress`` as a process: where it listens (and the line that said so); its
+    stderr once it stopped."""
+
+    url: str
+    announced: str
+    topics: Topics
+    process: subprocess.Popen[str]
+    stderr: str = ""
+
+
+@contextlib.contextmanager
+def ingress_process(
+    conn: KafkaConnection, prefix: str, config: str, tmp_path: Path, *, workers: int = 1
+) -> Iterator[IngressProcess]:
+    """``callstream ingress --port 0`` on fresh topics under ``prefix`` (3 partitions), with
+    ``config`` as its YAML and ``TOKEN``; stopped with SIGTERM when the block ends."""
+    topics = Topics(prefix=prefix)
+    ensure_topics(conn, topic_specs(topics, partitions=3, replication_factor=1))
+    wait_for_leaders(conn, [topics.tool_calls])
+    path = tmp_path / "callstream.yaml"
+    path.write_text(config)
+    env = os.environ | {
+        "KAFKA_BOOTSTRAP_SERVERS": conn.bootstrap_servers,
+        "CALLSTREAM_TOPIC_PREFIX": prefix,
+        "CALLSTREAM_CONFIG": str(path),
+        "CALLSTREAM_INGRESS_TOKEN": TOKEN,
+    }
+    log = tmp_path / "ingress.log"
+    argv = [sys.executable, "-m", "callstream", "ingress", "--port", "0", "--workers", str(workers)]
+    # Its log goes to a file: a pipe nobody reads until the end fills and blocks the process.
+    with log.open("w") as log_file:
+        process = subprocess.Popen(
+            argv,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=log_file,
+            text=True,
+        )
+    running: IngressProcess | None = None
+    try:
+        found = wait_for_line(process, _LISTENING, timeout_s=120)
+        running = IngressProcess(found.group(1), found.string, topics, process)
+        yield running
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=120)
+        stderr = log.read_text()
+        sys.stderr.write(stderr)  # shown by pytest when the test fails
+        if running is not None:
+            running.stderr = stderr
 
 
 @pytest.fixture(scope="module")

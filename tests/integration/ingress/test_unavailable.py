@@ -53,7 +53,8 @@ def test_a_full_producer_queue_sheds_at_once_with_503() -> None:
     settings = settings_for(
         NO_BROKER,
         f"t{uuid.uuid4().hex[:8]}.",
-        ingress={"ack_timeout_s": 6.0, "producer_queue_max_messages": 1},
+        # A budget longer than the ack timeout: only the producer's queue may shed here.
+        ingress={"ack_timeout_s": 6.0, "producer_queue_max_messages": 1, "max_queue_wait_s": 60},
     )
     with serve_in_thread(build_app(settings)) as url:
         first: list[httpx.Response] = []
@@ -73,6 +74,49 @@ def test_a_full_producer_queue_sheds_at_once_with_503() -> None:
         assert "retry-after" in shed.headers
         waiting.join(timeout=60)
         assert first[0].status_code == 503
+
+
+def test_requests_past_the_wait_budget_are_shed_at_once() -> None:
+    """No broker: once the oldest request has waited past the budget, new ones are answered
+    503 overloaded with Retry-After at once, not after the ack timeout; nothing is lost that
+    was accepted, since nothing was."""
+    settings = settings_for(
+        NO_BROKER,
+        f"t{uuid.uuid4().hex[:8]}.",
+        ingress={"ack_timeout_s": 8.0, "max_queue_wait_s": 0.5, "retry_after_s": 3},
+    )
+    answers: list[tuple[float, httpx.Response]] = []
+    lock = threading.Lock()
+
+    def post(url: str) -> None:
+        started = time.monotonic()
+        response = httpx.post(f"{url}/tools/t", content=b"{}", headers=AUTH | CALL, timeout=60)
+        with lock:
+            answers.append((time.monotonic() - started, response))
+
+    def shed() -> list[tuple[float, httpx.Response]]:
+        with lock:
+            return [(s, r) for s, r in answers if r.json()["error"] == "overloaded"]
+
+    with serve_in_thread(build_app(settings)) as url:
+        senders: list[threading.Thread] = []
+        deadline = time.monotonic() + 30
+        # One request at a time, each left waiting on the silent broker, until one is shed.
+        while not shed():
+            assert time.monotonic() < deadline, "no request was shed within 30 s"
+            sender = threading.Thread(target=post, args=(url,))
+            sender.start()
+            senders.append(sender)
+            sender.join(timeout=0.1)  # a shed answer comes back at once; a waiting one does not
+        [(seconds, response)] = shed()[:1]
+        for sender in senders:
+            sender.join(timeout=60)
+    assert seconds < 8.0, "answered before the ack timeout"
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "3"
+    assert "over the 0.5 s budget" in response.json()["detail"]
+    waited = [r for _, r in answers if r.json()["error"] == "kafka_unavailable"]
+    assert waited, "the requests admitted before it waited for the broker and were refused"
 
 
 def test_readiness_names_missing_topics(module_conn: KafkaConnection) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from bench.pipeline.gaps import (
+    answering_gap,
     capacity_gap,
     cpu_ms_per_event,
     latency_gap,
@@ -97,6 +98,24 @@ def test_a_slower_delivery_than_the_direct_server_is_explained(
     assert (versus_gap(part) is not None) is explained
 
 
+@pytest.mark.parametrize(
+    ("concurrency", "says"),
+    [(32, "drain in turns"), (512, "ran at once (tool_runner_concurrency 512)"), (None, "turns")],
+)
+def test_the_delivery_note_follows_the_tool_runner_bound(
+    concurrency: int | None, says: str
+) -> None:
+    """Lookups past the bound wait their turn; within it, the time is the pipeline's own."""
+    part = {
+        "lookup_s": 2.0,
+        "tool_runner_concurrency": concurrency,
+        "sides": [side("callstream", 5.0), side("direct, thread per request", 3.0)],
+    }
+    why = versus_gap(part)
+    assert why is not None
+    assert says in why
+
+
 def test_only_a_missed_goal_carries_a_reason() -> None:
     """A met goal has no reason attached; a missed one has the gap's explanation."""
     fast = pipeline_step() | {"latency": {"p50_ms": 10.0, "p99_ms": 40.0}}
@@ -110,3 +129,25 @@ def test_only_a_missed_goal_carries_a_reason() -> None:
         p50 = next(v for v in check(parts, cores=2) if v.goal.startswith("p50"))
         assert p50.met is p50_met
         assert (p50.why is None) is p50_met
+
+
+def test_an_answering_gap_says_who_had_the_cores() -> None:
+    """The ingress's share of the cores while the webhooks were answered, beside the others'."""
+    side = {
+        "side": "callstream, 2,000 at one instant",
+        "webhooks": 2000,
+        "cpu_s_while_answering": {
+            "wall_s": 2.0,
+            "ingress": 1.0,
+            "streams": 0.8,
+            "broker": 0.6,
+            "others_s": 0.9,
+        },
+    }
+    why = answering_gap(side)
+    assert why is not None
+    assert "the ingress had 0.50 of a core" in why
+    assert "the streams worker took 0.40" in why
+    assert "the neighbours 0.45" in why
+    assert "0.50 ms of CPU per webhook" in why
+    assert answering_gap({"side": "x", "webhooks": 1}) is None

@@ -35,6 +35,8 @@ def test_empty_file_means_all_defaults() -> None:
         ("ingress: [1, 2", "not valid YAML at line 1"),
         ("- a\n- b\n", "top level must be a mapping"),
         ("ingress:\n  max_body_bytes: -1\n", "ingress.max_body_bytes"),
+        ("ingress:\n  max_queue_wait_s: 0\n", "ingress.max_queue_wait_s"),
+        ("ingress:\n  max_in_flight_body_bytes: 1000\n", "max_in_flight_body_bytes .1000."),
         ("ingres:\n  workers: 2\n", "ingres"),
         ("tools:\n  bad/name: {}\n", "names are 1-64"),
         ("tools:\n  t:\n    backend: {url: not-a-url}\n", "tools.t.backend.url"),

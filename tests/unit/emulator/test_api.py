@@ -68,17 +68,47 @@ async def test_responses_per_case(
         assert error["title"]
 
 
-async def test_percent_encoded_call_id_reaches_the_call(client: httpx.AsyncClient) -> None:
-    """``v3%3Alive`` is the call ``v3:live``; an encoded slash never reaches another path."""
-    ok = await client.post(PATH.format("v3%3Alive"), headers=auth(), json=BODY)
+@pytest.mark.parametrize(
+    ("segment", "noted_in"),
+    [
+        ("v3%3Alive", "v3:live"),  # quote(safe=""): what the injector once sent
+        ("v3%3alive", "v3:live"),  # lower-case hex
+        ("v3:l%69ve", "v3:live"),  # an unreserved character escaped
+        ("v3:live/x", None),  # a raw slash: two segments
+        ("v3%3Alive%2Factions%2Fhangup", None),
+        ("v3:%FF", None),  # not UTF-8
+        ("%2E%2E", None),
+    ],
+)
+async def test_a_segment_the_sdk_would_never_send_is_refused(
+    client: httpx.AsyncClient, segment: str, noted_in: str | None
+) -> None:
+    """400 with the emulator's own code, counted, noted in the call it names; nothing applied."""
+    response = await client.post(PATH.format(segment), headers=auth(), json=BODY)
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["code"] == "emulator_path_segment"
+    assert "official SDK" in error["detail"]
+    stats = (await client.get("/_emulator/stats")).json()["counters"]
+    assert stats["path_refused"] == 1
+    transcript = (await client.get("/_emulator/calls/v3:live")).json()
+    assert transcript["injected"] == []
+    noted = [r for r in transcript["requests"] if r["note"].startswith("path_segment")]
+    if noted_in is None:
+        assert noted == []
+    else:
+        [request] = noted
+        assert (request["status"], request["applied"], request["segment"]) == (400, False, segment)
+
+
+async def test_the_sdks_segment_is_kept_as_it_arrived(client: httpx.AsyncClient) -> None:
+    """An accepted request records its raw segment; an SDK-encoded slash names another call."""
+    ok = await client.post(PATH.format("v3:live"), headers=auth(), json=BODY)
     assert ok.status_code == 200
-    smuggled = await client.post(
-        "/v2/calls/v3%3Alive%2Factions%2Fhangup/actions/ai_assistant_add_messages",
-        headers=auth(),
-        json=BODY,
-    )
-    assert smuggled.status_code == 404
-    assert smuggled.json()["errors"][0]["code"] == "10005"
+    [request] = (await client.get("/_emulator/calls/v3:live")).json()["requests"]
+    assert (request["segment"], request["applied"]) == ("v3:live", True)
+    other = await client.post(PATH.format("v3:live%2Factions%2Fhangup"), headers=auth(), json=BODY)
+    assert (other.status_code, other.json()["errors"][0]["code"]) == (404, "10005")
 
 
 async def test_duplicate_is_accepted_but_not_applied(client: httpx.AsyncClient) -> None:

@@ -35,9 +35,9 @@ def test_same_command_id_is_ignored_only_within_the_window(
     clock = Clock()
     book = CallBook(dedupe_window_s=60.0, clock=clock)
     book.start("v3:a")
-    assert book.add("v3:a", command(), status=200) == "applied"
+    assert book.add("v3:a", command(), status=200, segment="v3:a") == "applied"
     clock.now += later_s
-    assert book.add("v3:a", command(), status=200) == verdict
+    assert book.add("v3:a", command(), status=200, segment="v3:a") == verdict
     call = book.get("v3:a")
     assert call is not None
     assert len(call.commands) == applied
@@ -49,10 +49,10 @@ def test_dedupe_is_per_call_and_absent_without_command_id() -> None:
     book = CallBook(clock=Clock())
     book.start("v3:a")
     book.start("v3:b")
-    assert book.add("v3:a", command("x"), status=200) == "applied"
-    assert book.add("v3:b", command("x"), status=200) == "applied"
-    assert book.add("v3:a", command(None), status=200) == "applied"
-    assert book.add("v3:a", command(None), status=200) == "applied"
+    assert book.add("v3:a", command("x"), status=200, segment="v3:a") == "applied"
+    assert book.add("v3:b", command("x"), status=200, segment="v3:b") == "applied"
+    assert book.add("v3:a", command(None), status=200, segment="v3:a") == "applied"
+    assert book.add("v3:a", command(None), status=200, segment="v3:a") == "applied"
 
 
 @pytest.mark.parametrize(
@@ -66,16 +66,16 @@ def test_verdict_follows_the_call_lifecycle(setup: str, verdict: str) -> None:
         book.start("v3:a")
     if setup == "ended":
         book.hang_up("v3:a")
-    assert book.add("v3:a", command(), status=200) == verdict
+    assert book.add("v3:a", command(), status=200, segment="v3:a") == verdict
 
 
 def test_transcript_counts_raw_requests_per_command() -> None:
     """A command's transcript entry counts every raw request with its id: faults and dupes too."""
     book = CallBook(clock=Clock())
     book.start("v3:a")
-    book.record_fault("v3:a", "c1", 503)
-    book.add("v3:a", command("c1"), status=200)
-    book.add("v3:a", command("c1"), status=200)
+    book.record_refused("v3:a", "c1", 503, note="fault", segment="v3:a")
+    book.add("v3:a", command("c1"), status=200, segment="v3:a")
+    book.add("v3:a", command("c1"), status=200, segment="v3:a")
     transcript = book.get("v3:a").transcript()  # type: ignore[union-attr]
     assert [entry["requests"] for entry in transcript["injected"]] == [3]
     assert [(r["status"], r["applied"], r["note"]) for r in transcript["requests"]] == [

@@ -6,10 +6,12 @@ import json
 
 import httpx
 import pytest
+import telnyx
 from pydantic import SecretStr
 
 from injector.client import AddMessagesClient, HttpxSender, error_codes
 from injector.policy import Failure, Reply
+from tests.call_ids import HOSTILE, VALID
 from tests.unit.injector.factories import make_injection
 
 KEY = SecretStr("KEY-client-test-123456")
@@ -21,7 +23,8 @@ def client_for(handler: httpx.MockTransport) -> AddMessagesClient:
 
 
 async def test_request_has_path_headers_and_body_the_api_expects() -> None:
-    """Path encodes the call id as one segment; bearer key; command_id is the injection id."""
+    """Path encodes the call id as one segment as the SDK does; bearer key; command_id is the
+    injection id."""
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -33,9 +36,7 @@ async def test_request_has_path_headers_and_body_the_api_expects() -> None:
     result = await client_for(httpx.MockTransport(handler)).send(injection)
     assert result == Reply(200)
     [request] = seen
-    assert request.url.raw_path == (
-        b"/v2/calls/v3%3Aabc%2F..%2Fx%3D%2B~/actions/ai_assistant_add_messages"
-    )
+    assert request.url.raw_path == b"/v2/calls/v3:abc%2F..%2Fx=+~/actions/ai_assistant_add_messages"
     assert request.headers["authorization"] == "Bearer KEY-client-test-123456"
     assert request.headers["content-type"] == "application/json"
     assert json.loads(request.content) == {
@@ -43,6 +44,52 @@ async def test_request_has_path_headers_and_body_the_api_expects() -> None:
         "command_id": injection.injection_id,
         "trigger_response": True,
     }
+
+
+async def _sdk_request(call_control_id: str) -> httpx.Request:
+    """The request the official SDK sends for this call id (captured, never on the network)."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"data": {"result": "ok"}})
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    async with telnyx.AsyncTelnyx(
+        api_key=KEY.get_secret_value(),
+        base_url="https://api.example/v2/",
+        http_client=http,
+        max_retries=0,
+    ) as sdk:
+        await sdk.calls.actions.add_ai_assistant_messages(
+            call_control_id, messages=[{"role": "system", "content": "x"}]
+        )
+    [request] = seen
+    return request
+
+
+EVERY_ID = VALID | HOSTILE
+
+
+@pytest.mark.parametrize("call_control_id", EVERY_ID.values(), ids=EVERY_ID.keys())
+async def test_the_request_line_is_the_sdks(call_control_id: str) -> None:
+    """Method, host and raw path are the official SDK's, byte for byte, for every id."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"data": {"result": "ok"}})
+
+    # Hostile ids never reach a record (callstream.ids); bypass that wall to test this one.
+    injection = make_injection().model_copy(update={"call_control_id": call_control_id})
+    assert await client_for(httpx.MockTransport(handler)).send(injection) == Reply(200)
+    [ours] = seen
+    theirs = await _sdk_request(call_control_id)
+    assert (ours.method, ours.url.host, ours.url.raw_path) == (
+        theirs.method,
+        theirs.url.host,
+        theirs.url.raw_path,
+    )
 
 
 @pytest.mark.parametrize(

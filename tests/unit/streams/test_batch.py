@@ -10,6 +10,7 @@ from callstream.records import DeadLetter, Injection, decode
 from streams import testing as build
 from streams.decide.rules import Rules
 from streams.partitioning import partition_for
+from tests.call_ids import HOSTILE
 from tests.unit.streams.harness import MemoryWorker
 
 CALL = "v3:reference-call"
@@ -121,6 +122,24 @@ def test_events_for_calls_that_never_appear_are_dead_lettered_after_the_grace(
     reasons = sorted((reason, topic) for reason, topic, _ in dead_letters(worker))
     assert reasons == [("unknown_call", "crm.events"), ("unknown_call", t.supervisor)]
     assert by_key.decode() in [value for _, _, value in dead_letters(worker)]
+
+
+REFUSED_IDS = HOSTILE | {"dot": ".", "dot-dot": ".."}
+
+
+@pytest.mark.parametrize("call_control_id", REFUSED_IDS.values(), ids=REFUSED_IDS.keys())
+def test_a_source_event_naming_a_refused_call_id_is_dead_lettered_schema(
+    worker: MemoryWorker, call_control_id: str
+) -> None:
+    """A call id written straight to a source topic is held to the ingress's rule: one the rule
+    refuses is dead-lettered ``schema`` with the original bytes and reaches no call."""
+    t = worker.topics
+    raw = build.source_event("CRM-9", "profile.updated", {"name": "Ada"}, call=call_control_id)
+    worker.produce(t.source("crm"), b"key", raw)
+    worker.run(T)
+    assert dead_letters(worker) == [("schema", t.source("crm"), raw.decode())]
+    assert worker.records("streams.by-call") == []
+    assert injections(worker) == []
 
 
 @pytest.mark.parametrize(

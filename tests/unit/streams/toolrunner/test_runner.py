@@ -11,6 +11,7 @@ import pytest
 
 from callstream.config import BackendSpec
 from streams import testing as build
+from streams.toolrunner.http import HttpxBackendClient
 from streams.toolrunner.runner import ToolRunner, backoff
 
 CALL = build.tool_call("v3:call-1", "r-1", "lookup_order_status", order_id="ORD-12345")
@@ -23,7 +24,7 @@ def runner(handler: Handler, *, max_bytes: int = 1000, concurrency: int = 4) -> 
     async def no_wait(_: float) -> None:
         return None
 
-    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    client = HttpxBackendClient(httpx.AsyncClient(transport=httpx.MockTransport(handler)))
     return ToolRunner(client, concurrency=concurrency, max_response_bytes=max_bytes, sleep=no_wait)
 
 
@@ -156,7 +157,7 @@ async def test_concurrency_is_bounded() -> None:
         in_flight -= 1
         return httpx.Response(200, json={})
 
-    client = httpx.AsyncClient(transport=httpx.MockTransport(slow))
+    client = HttpxBackendClient(httpx.AsyncClient(transport=httpx.MockTransport(slow)))
     tool_runner = ToolRunner(client, concurrency=2, max_response_bytes=100)
     tasks = [asyncio.create_task(tool_runner.run(CALL, BACKEND)) for _ in range(5)]
     await two_in_flight.wait()
