@@ -7,7 +7,7 @@ import threading
 from collections.abc import Awaitable
 from typing import Any
 
-from injector.consumer import ConsumerThread
+from callstream.kafka.consumer_thread import ConsumerThread
 
 
 class FakeMessage:
