@@ -197,6 +197,7 @@ class InjectorApp:
             hooks=injector,
             loop=loop,
             revoke_timeout_s=config.shutdown_grace_s + 5.0,
+            name="injector-consumer",
         )
         signals = (signal.SIGTERM, signal.SIGINT) if install_signals else ()
         for sig in signals:
