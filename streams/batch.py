@@ -85,26 +85,36 @@ _KIND_OF_ROLE: dict[str, InputKind] = {
 
 
 class BatchDecider:
-    """Decides batches of records for the partitions this worker owns."""
+    """Decides batches of records, and clock ticks, for the partitions this worker owns."""
 
     def __init__(self, rules: Rules, topics: Topics, partitions: int, due: DueKeys) -> None:
-        self._rules = rules
-        self._partitions = partitions
-        self._due = due
+        self.rules = rules
+        self.partitions = partitions
+        self.due = due
         core = topics.core()
         self._roles = {core[role]: role for role in _KIND_OF_ROLE}
         self._roles[topics.streams_by_call] = "by-call"
         self._roles[topics.streams_by_key] = "by-key"
-        self._roles[topics.streams_ticks] = "ticks"
 
     @property
     def topics(self) -> list[str]:
         """The topics this decider consumes (all co-partitioned)."""
         return list(self._roles)
 
+    def role(self, topic: str) -> str:
+        """What ``topic`` is to the join (``call-events``, ``by-key``, ...; ``unknown``)."""
+        return self._roles.get(topic, "unknown")
+
     def run(self, records: Iterable[RawRecord], read: Reader, now: float) -> BatchResult:
         """Decide ``records`` in order against the stored state ``read`` gives."""
         return _Batch(self, read, now).run(records)
+
+    def tick(self, partitions: Iterable[int], read: Reader, now: float) -> BatchResult:
+        """Expire what is due at ``now`` on each of ``partitions`` (grace, retention, idle)."""
+        batch = _Batch(self, read, now)
+        for partition in partitions:
+            batch.tick(partition)
+        return batch.finish()
 
 
 class _Batch:
@@ -112,7 +122,7 @@ class _Batch:
 
     def __init__(self, decider: BatchDecider, read: Reader, now: float) -> None:
         self._d = decider
-        self._rules = decider._rules
+        self._rules = decider.rules
         self._read = read
         self._now = now
         self._calls: dict[str, CallState | None] = {}
@@ -121,20 +131,19 @@ class _Batch:
 
     def run(self, records: Iterable[RawRecord]) -> BatchResult:
         for record in records:
-            role = self._d._roles.get(record.topic, "unknown")
+            role = self._d.role(record.topic)
             self.result.consumed[role] += 1
             try:
                 self._one(role, record)
             except Exception as exc:  # one bad record must never stop the worker
                 error = "".join(traceback.format_exception_only(exc)).strip()
-                log.exception("streams.internal_error", topic=record.topic, offset=record.offset)
+                log.exception("internal_error", topic=record.topic, offset=record.offset)
                 self.result.outputs.append(
                     DeadLetterOut(
                         record.value, _origin(record), "internal_error", error, key=record.key
                     )
                 )
-        self._finish()
-        return self.result
+        return self.finish()
 
     # -- state -----------------------------------------------------------------
 
@@ -155,11 +164,12 @@ class _Batch:
             return decoder(raw)
         except ValueError:
             # Only a bug or a foreign writer could put this in our changelog; start over.
-            log.exception("streams.corrupt_state", key=key)
+            log.exception("corrupt_state", key=key)
             self.result.corrupt_state += 1
             return None
 
-    def _finish(self) -> None:
+    def finish(self) -> BatchResult:
+        """The result, with the final state of every key the batch changed encoded."""
         rules = self._rules
         for call, state in self._calls.items():
             if ("calls", call) not in self.result.writes:
@@ -178,6 +188,7 @@ class _Batch:
                 if entry is None
                 else (correlation.next_deadline(entry, rules), "held" if entry.held else "keys")
             )
+        return self.result
 
     def _store_call(self, call: str, state: CallState | None, outputs: Sequence[Output]) -> None:
         if state is not self._calls.get(call):
@@ -194,9 +205,7 @@ class _Batch:
     # -- records ---------------------------------------------------------------
 
     def _one(self, role: str, record: RawRecord) -> None:
-        if role == "ticks":
-            self._tick(record.partition)
-        elif role in _KIND_OF_ROLE:
+        if role in _KIND_OF_ROLE:
             self._core(_KIND_OF_ROLE[role], record)
         elif role == "by-call":
             self._by_call(record)
@@ -215,7 +224,7 @@ class _Batch:
             self._dead(record, origin, exc.reason, exc.detail)
             return
         call = item.call_control_id
-        if partition_for(call, self._d._partitions) != record.partition:
+        if partition_for(call, self._d.partitions) != record.partition:
             # Its producer hashed the key differently (or keyed it by something else):
             # send it to the partition that owns the call, where its state lives.
             self.result.misrouted[record.topic] += 1
@@ -243,7 +252,7 @@ class _Batch:
             return
         origin = forwarded.origin or _origin(record)
         call = forwarded.call
-        if call is None or partition_for(call, self._d._partitions) != record.partition:
+        if call is None or partition_for(call, self._d.partitions) != record.partition:
             error = f"forwarded record for call {call!r} arrived on partition {record.partition}"
             self._dead(record, origin, "misrouted", error)
             return
@@ -269,7 +278,7 @@ class _Batch:
         if forwarded is None:
             return
         key = (record.key or b"").decode(errors="replace")
-        if partition_for(key, self._d._partitions) != record.partition:
+        if partition_for(key, self._d.partitions) != record.partition:
             origin = forwarded.origin or _origin(record)
             self._dead(record, origin, "misrouted", f"key {key!r} on partition {record.partition}")
             return
@@ -291,15 +300,16 @@ class _Batch:
         )
         self._store_entry(key, resolved.entry, resolved.outputs)
 
-    def _tick(self, partition: int) -> None:
+    def tick(self, partition: int) -> None:
+        """Expire every key of ``partition`` whose deadline has come."""
         now, rules = self._now, self._rules
-        for call in list(self._d._due("calls", partition, now)):
+        for call in list(self._d.due("calls", partition, now)):
             state = self._call(call)
             if state is None or expiry.next_deadline(state, rules) > now:
                 continue
             decision = expiry.expire(state, call, rules, now)
             self._store_call(call, decision.state, decision.outputs)
-        for key in list(self._d._due("index", partition, now)):
+        for key in list(self._d.due("index", partition, now)):
             entry = self._entry(key)
             deadline = None if entry is None else correlation.next_deadline(entry, rules)
             if entry is None or deadline is None or deadline > now:

@@ -91,7 +91,19 @@ class JoinAgent:
         ticked = {record.partition for record in records if record.topic == self._ticks}
         for partition in ticked:
             self._prepare_deadlines(partition)
-        result = self._decider.run(records, self._tables.read, now)
+        inputs = [record for record in records if record.topic != self._ticks]
+        result = self._decider.run(inputs, self._tables.read, now)
+        if ticked:
+            # Expiry is decided after the batch's records, on the state they left.
+            def read(table: TableName, key: str) -> bytes | None:
+                if (table, key) in result.writes:
+                    return result.writes[table, key]
+                return self._tables.read(table, key)
+
+            expired = self._decider.tick(sorted(ticked), read, now)
+            result.outputs.extend(expired.outputs)
+            result.writes.update(expired.writes)
+            result.deadlines.update(expired.deadlines)
         await self._sender.send(result.outputs, now)
         self._tables.write(result.writes)
         for (table, key), value in result.writes.items():
