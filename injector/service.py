@@ -28,9 +28,9 @@ from confluent_kafka import Message
 
 from callstream.config.services import InjectorConfig
 from callstream.errors import CredentialsRejected, RecordError
+from callstream.kafka.backlog import Backlog
 from callstream.ops import Health
 from callstream.records import Injection, decode, utcnow
-from injector.backlog import Backlog
 from injector.client import AddMessagesClient
 from injector.delivery import Abandoned, Halted
 from injector.jobs import Job, Lane, writes_for
