@@ -105,6 +105,17 @@ class BatchDecider:
         """What ``topic`` is to the join (``call-events``, ``by-key``, ...; ``unknown``)."""
         return self._roles.get(topic, "unknown")
 
+    def deadline(self, table: TableName, value: bytes) -> tuple[float | None, str]:
+        """A stored value's next deadline and status label (for the deadline index)."""
+        try:
+            if table == "calls":
+                state = decode_call(value)
+                return expiry.next_deadline(state, self.rules), state.status
+            entry = decode_entry(value)
+            return correlation.next_deadline(entry, self.rules), "held" if entry.held else "keys"
+        except ValueError:
+            return 0.0, "corrupt"  # due at once: the tick decides what to do with it
+
     def run(self, records: Iterable[RawRecord], read: Reader, now: float) -> BatchResult:
         """Decide ``records`` in order against the stored state ``read`` gives."""
         return _Batch(self, read, now).run(records)

@@ -85,11 +85,10 @@ class ScaleWorker:
         self.running: Running | None = None
 
     def start(self) -> float:
-        """Start a worker with an empty data dir; seconds until it is ready."""
+        """Start a worker (its tables empty until restored); seconds until it is ready."""
         self.port = free_port()
-        data = self._state / f"scale-data-{uuid.uuid4().hex[:6]}"
         argv = [sys.executable, "-m", "callstream", "streams"]
-        argv += ["--data-dir", str(data), "--ops-port", str(self.port)]
+        argv += ["--worker-id", "streams-scale", "--ops-port", str(self.port)]
         ready = f"http://127.0.0.1:{self.port}/readyz"
         started = time.monotonic()
         self.running = self._group.start(ServiceSpec("streams-scale", argv, self._env, ready))

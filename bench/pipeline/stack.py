@@ -178,8 +178,7 @@ class BenchStack:
         started = []
         for n in range(streams):
             port = free_port()
-            data = self._state / f"streams-extra-{n}"
-            argv = [*me, "streams", "--data-dir", str(data), "--ops-port", str(port)]
+            argv = [*me, "streams", "--worker-id", f"streams-{n + 2}", "--ops-port", str(port)]
             ready = f"http://127.0.0.1:{port}/readyz"
             started.append(self._extra.start(ServiceSpec(f"streams-{n + 2}", argv, env, ready)))
             self._extra_ports["streams"].append(port)

@@ -153,7 +153,7 @@ class Worker:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             for line in self._log.read_text().splitlines():
-                if '"streams.starting"' in line:
+                if '"streams_starting"' in line:
                     self.port = json.loads(line)["ops_port"]
             if self.port:
                 try:

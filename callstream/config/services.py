@@ -167,9 +167,6 @@ class StreamsConfig(BaseModel):
     batch_max_events: PositiveInt = Field(
         default=500, description="most input records decided together before their outputs"
     )
-    batch_window_s: PositiveFloat = Field(
-        default=0.002, le=1.0, description="longest wait for a batch to fill"
-    )
     producer_linger_s: float = Field(
         default=0.005,
         ge=0.0,
@@ -187,13 +184,13 @@ class StreamsConfig(BaseModel):
         default=64 * 1024, description="a larger backend answer becomes an error result"
     )
     session_timeout_s: float = Field(
-        default=30.0,
+        default=6.0,
         ge=6.0,
         le=300.0,
-        description="how soon the group notices a dead worker and hands its partitions over",
-    )
-    standby_replicas: int = Field(
-        default=0, ge=0, description="faust standby table replicas per partition"
+        description=(
+            "how soon the group gives a silent worker up and hands its partitions over (a "
+            "worker restarted under its --worker-id within this keeps them, with no rebalance)"
+        ),
     )
 
     @field_validator("default_region")

@@ -274,7 +274,7 @@ class DevStack:
             services.append(
                 ServiceSpec("emulator", emulator, env, f"{self.emulator_url}/_emulator/info")
             )
-        streams = [*me, "streams", "--data-dir", str(self.state_dir / "streams-data")]
+        streams = [*me, "streams", "--worker-id", "streams-1"]
         ingress = [*me, "ingress", "--port", str(ports.ingress)]
         return [
             *services,

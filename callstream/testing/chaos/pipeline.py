@@ -202,10 +202,10 @@ class ChaosPipeline:
         return self._start(previous.spec)
 
     def add_streams_worker(self, name: str) -> Running:
-        """A further streams worker in the same group, with its own data dir and ops port."""
+        """A further streams worker in the same group, with its own worker id and ops port."""
         ops_port = free_port()
         argv = [sys.executable, "-m", "callstream", "streams"]
-        argv += ["--data-dir", str(self.state_dir / f"{name}-data"), "--ops-port", str(ops_port)]
+        argv += ["--worker-id", name, "--ops-port", str(ops_port)]
         spec = replace(
             self._latest["streams"].spec,
             name=name,

@@ -35,7 +35,7 @@ BASE_CONFIG = """
 topics: {{partitions: {partitions}}}
 streams:
   grace_period_s: {grace}
-  session_timeout_s: 6
+  session_timeout_s: {session_timeout}
   tick_interval_s: 0.5
 tools:
   lookup_order_status:
@@ -118,9 +118,14 @@ def make_env(
     *,
     grace: float = 3.0,
     extra_tools: str = "",
+    session_timeout: float = 6.0,
 ) -> StreamsEnv:
     config = BASE_CONFIG.format(
-        partitions=PARTITIONS, grace=grace, prefix=prefix, extra_tools=extra_tools
+        partitions=PARTITIONS,
+        grace=grace,
+        prefix=prefix,
+        extra_tools=extra_tools,
+        session_timeout=session_timeout,
     )
     path = tmp_path / "callstream.yaml"
     path.write_text(config)
@@ -162,7 +167,7 @@ class WorkerProcess:
         self.name = name
         self.lines: list[str] = []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "callstream", "streams", "--ops-port", "0"],
+            [sys.executable, "-m", "callstream", "streams", "--ops-port", "0", "--worker-id", name],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -189,7 +194,7 @@ class WorkerProcess:
     @property
     def port(self) -> int | None:
         for line in list(self.lines):
-            if '"streams.starting"' in line:
+            if '"streams_starting"' in line:
                 port: int = json.loads(line)["ops_port"]
                 return port
         return None
@@ -210,12 +215,12 @@ class WorkerProcess:
         body = self.readyz()
         if body is None:
             return None
-        detail = str(body["checks"]["joining"]["detail"])  # type: ignore[index]
+        detail = str(body["checks"]["joined"]["detail"])  # type: ignore[index]
         found = re.search(r"\[(.*)\]", detail)
         return [int(p) for p in found.group(1).split(",") if p.strip()] if found else None
 
     def wait_ready(self, timeout_s: float = 90.0) -> list[int]:
-        """Wait until the worker has joined its group and processed a batch."""
+        """Wait until the worker has joined its group and restored its partitions."""
         return wait_for(
             self.partitions, timeout_s, lambda: f"{self.name} not ready:\n{self.logs()}"
         )

@@ -72,8 +72,8 @@ def test_the_deadline_index_finds_due_keys_per_partition() -> None:
     partition = partition_for(keys[0], 4)
     due = index.due("calls", partition, 5.0)
     assert due == [k for k in keys[:6] if partition_for(k, 4) == partition]
-    index.ensure("calls", partition, 1, lambda: [(keys[0], (None, "ended"))])
+    index.rebuild("calls", partition, [(keys[0], (None, "ended"))])
     assert index.due("calls", partition, 100.0) == []
     assert index.sizes("calls")["ended"] == 1
-    index.forget([])
+    index.drop(range(4))
     assert index.sizes("calls") == {}

@@ -1,0 +1,165 @@
+"""The order in which a batch reaches Kafka: a crash can repeat an effect, never lose one.
+
+For each batch, in this order:
+
+1. its outputs (injections, dead letters, internal hops) are produced;
+2. the producer is flushed: every output is acknowledged by all in-sync
+   replicas (and so is every changelog record of earlier batches);
+3. the input offsets of earlier batches, whose changelog records step 2 has
+   just seen acknowledged, are committed;
+4. its changelog records (the new state of every key it changed) are
+   produced, without waiting;
+5. its input offsets are held until those records are acknowledged, by the
+   next batch's step 2 or by ``poll`` when the loop is idle.
+
+So after a crash, wherever it falls:
+
+* offsets committed ⇒ outputs and state are in Kafka: nothing is read again;
+* state in the changelog ⇒ its outputs were already acknowledged (step 2
+  came first); the input is read again and recognised as a duplicate;
+* outputs in Kafka, state not ⇒ the input is read again and decided again
+  against the older state, yielding the same records with the same ids,
+  which the injector's ledger and the remote's ``command_id`` absorb.
+
+A record the producer cannot deliver raises ``ProduceFailed``: the worker
+stops rather than commit past an output that is not in Kafka.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+import structlog
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+
+from callstream.errors import CallstreamError
+from streams.wire import OutRecord
+
+log = structlog.get_logger(__name__)
+
+Offsets = dict[tuple[str, int], int]
+"""(topic, partition) → the next offset to read."""
+
+
+class ProduceFailed(CallstreamError):
+    """Kafka did not acknowledge a record; nothing after it may be committed."""
+
+
+class Commit(Protocol):
+    """Commits input offsets (the consumer, seen as the one call the checkpoint needs)."""
+
+    def __call__(self, offsets: Offsets, *, asynchronous: bool) -> None: ...
+
+
+def consumer_commit(consumer: Consumer) -> Commit:
+    """``Commit`` through ``consumer``; a failed commit is logged, the next one carries on."""
+
+    def commit(offsets: Offsets, *, asynchronous: bool) -> None:
+        tps = [TopicPartition(t, p, o) for (t, p), o in sorted(offsets.items())]
+        try:
+            if asynchronous:
+                consumer.commit(offsets=tps, asynchronous=True)
+            else:
+                consumer.commit(offsets=tps, asynchronous=False)
+        except KafkaException as exc:
+            # Not fatal: a later commit carries a later offset, and a restart reads a
+            # little again, which the deterministic ids absorb.
+            log.warning("offset_commit_failed", error=str(exc), partitions=len(tps))
+
+    return commit
+
+
+class Checkpoint:
+    """Produces a batch's outputs and changelog in the safe order, and commits its offsets."""
+
+    def __init__(
+        self,
+        producer: Producer,
+        commit: Commit,
+        *,
+        flush_timeout_s: float,
+    ) -> None:
+        self._producer = producer
+        self._commit = commit
+        self._flush_timeout_s = flush_timeout_s
+        self._failure: KafkaError | None = None
+        self._waiting: Offsets = {}
+        """Offsets of batches whose changelog records are not yet known to be acknowledged."""
+
+    def write(
+        self, outputs: Sequence[OutRecord], changelog: Sequence[OutRecord], offsets: Offsets
+    ) -> None:
+        """Steps 1 to 5 for one batch; returns once its outputs are acknowledged."""
+        self._produce(outputs)
+        self._flush()
+        self._commit_waiting(asynchronous=True)
+        self._produce(changelog)
+        for where, offset in offsets.items():
+            self._waiting[where] = max(offset, self._waiting.get(where, 0))
+
+    def poll(self) -> None:
+        """Serve acknowledgements; once every changelog record is in, commit what waited on them."""
+        self._producer.poll(0)
+        self._raise_failure()
+        if self._waiting and len(self._producer) == 0:
+            self._commit_waiting(asynchronous=True)
+
+    def settle(self, where: Iterable[tuple[str, int]] | None = None) -> None:
+        """Flush everything and commit synchronously (every partition, or those ``where``)."""
+        self._flush()
+        self._commit_waiting(asynchronous=False, where=where)
+
+    def forget(self, where: Iterable[tuple[str, int]]) -> None:
+        """Drop the waiting offsets of the partitions ``where`` (lost: not ours to commit)."""
+        lost = set(where)
+        self._waiting = {w: o for w, o in self._waiting.items() if w not in lost}
+
+    # -- internals ------------------------------------------------------------
+
+    def _on_delivery(self, error: KafkaError | None, _: Message) -> None:
+        if error is not None and self._failure is None:
+            self._failure = error
+
+    def _produce(self, records: Sequence[OutRecord]) -> None:
+        for record in records:
+            while True:
+                try:
+                    self._producer.produce(
+                        record.topic,
+                        record.value,
+                        record.key,
+                        partition=-1 if record.partition is None else record.partition,
+                        headers=list(record.headers) or None,
+                        on_delivery=self._on_delivery,
+                    )
+                except BufferError:
+                    # The local queue is full: let librdkafka send, then try again.
+                    self._producer.poll(0.05)
+                    self._raise_failure()
+                    continue
+                break
+
+    def _flush(self) -> None:
+        left = self._producer.flush(self._flush_timeout_s)
+        self._raise_failure()
+        if left:
+            raise ProduceFailed(
+                f"{left} records not acknowledged by Kafka within {self._flush_timeout_s:g} s"
+            )
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            error = self._failure
+            raise ProduceFailed(f"Kafka refused a record: {error.str()} ({error.name()})")
+
+    def _commit_waiting(
+        self, *, asynchronous: bool, where: Iterable[tuple[str, int]] | None = None
+    ) -> None:
+        chosen = None if where is None else set(where)
+        due = {w: o for w, o in self._waiting.items() if chosen is None or w in chosen}
+        if not due:
+            return
+        for w in due:
+            del self._waiting[w]
+        self._commit(due, asynchronous=asynchronous)
