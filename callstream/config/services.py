@@ -173,6 +173,14 @@ class StreamsConfig(BaseModel):
         le=0.1,
         description="how long the worker's producer gathers records into one request",
     )
+    processing_guarantee: Literal["at_least_once", "exactly_once"] = Field(
+        default="at_least_once",
+        description=(
+            "at_least_once: a batch's outputs are acknowledged before its state and offsets, "
+            "and a crash may repeat an injection (same id; the injector drops it); "
+            "exactly_once: outputs, state and offsets in one Kafka transaction per batch"
+        ),
+    )
     tool_runner_concurrency: PositiveInt = Field(
         default=512,
         description=(

@@ -42,6 +42,20 @@ Offsets = dict[tuple[str, int], int]
 """(topic, partition) → the next offset to read."""
 
 
+class Checkpointing(Protocol):
+    """What a loop asks of its checkpoint (``Checkpoint`` or ``TransactionalCheckpoint``)."""
+
+    def write(
+        self, outputs: Sequence[OutRecord], changelog: Sequence[OutRecord], offsets: Offsets
+    ) -> None: ...
+
+    def poll(self) -> None: ...
+
+    def settle(self, where: Iterable[tuple[str, int]] | None = None) -> None: ...
+
+    def forget(self, where: Iterable[tuple[str, int]]) -> None: ...
+
+
 class ProduceFailed(CallstreamError):
     """Kafka did not acknowledge a record; nothing after it may be committed."""
 
@@ -91,17 +105,17 @@ class Checkpoint:
         self, outputs: Sequence[OutRecord], changelog: Sequence[OutRecord], offsets: Offsets
     ) -> None:
         """Steps 1 to 5 for one batch; returns once its outputs are acknowledged."""
-        self._produce(outputs)
+        self.produce(outputs)
         self._flush()
         self._commit_waiting(asynchronous=True)
-        self._produce(changelog)
+        self.produce(changelog)
         for where, offset in offsets.items():
             self._waiting[where] = max(offset, self._waiting.get(where, 0))
 
     def poll(self) -> None:
         """Serve acknowledgements; once every changelog record is in, commit what waited on them."""
         self._producer.poll(0)
-        self._raise_failure()
+        self.raise_failure()
         if self._waiting and len(self._producer) == 0:
             self._commit_waiting(asynchronous=True)
 
@@ -121,7 +135,8 @@ class Checkpoint:
         if error is not None and self._failure is None:
             self._failure = error
 
-    def _produce(self, records: Sequence[OutRecord]) -> None:
+    def produce(self, records: Sequence[OutRecord]) -> None:
+        """Hand ``records`` to the producer in order (waiting while its local queue is full)."""
         for record in records:
             while True:
                 try:
@@ -136,19 +151,20 @@ class Checkpoint:
                 except BufferError:
                     # The local queue is full: let librdkafka send, then try again.
                     self._producer.poll(0.05)
-                    self._raise_failure()
+                    self.raise_failure()
                     continue
                 break
 
     def _flush(self) -> None:
         left = self._producer.flush(self._flush_timeout_s)
-        self._raise_failure()
+        self.raise_failure()
         if left:
             raise ProduceFailed(
                 f"{left} records not acknowledged by Kafka within {self._flush_timeout_s:g} s"
             )
 
-    def _raise_failure(self) -> None:
+    def raise_failure(self) -> None:
+        """Raise ``ProduceFailed`` if Kafka refused any record so far."""
         if self._failure is not None:
             error = self._failure
             raise ProduceFailed(f"Kafka refused a record: {error.str()} ({error.name()})")
@@ -163,3 +179,63 @@ class Checkpoint:
         for w in due:
             del self._waiting[w]
         self._commit(due, asynchronous=asynchronous)
+
+
+class TransactionalCheckpoint:
+    """A batch's outputs, changelog and offsets committed atomically in one Kafka transaction.
+
+    Consumers reading ``read_committed`` (the injector, the join's own internal
+    topics, the restore) see a batch's records only once its transaction is
+    committed, together with its state and its input offsets, so a crash
+    repeats nothing. The price is a commit round trip per batch before any of
+    its outputs is visible (the README's "Delivery guarantee" has the figures).
+    A transaction that fails raises ``ProduceFailed``; the worker stops and its
+    successor reads the batch again from the last committed offsets.
+    """
+
+    def __init__(
+        self,
+        producer: Producer,
+        consumer: Consumer,
+        *,
+        timeout_s: float,
+    ) -> None:
+        self._producer = producer
+        self._consumer = consumer
+        self._timeout_s = timeout_s
+        self._delegate = Checkpoint(producer, _no_commit, flush_timeout_s=timeout_s)
+        try:
+            producer.init_transactions(timeout_s)
+        except KafkaException as exc:
+            raise ProduceFailed(f"cannot start transactions: {exc}") from exc
+
+    def write(
+        self, outputs: Sequence[OutRecord], changelog: Sequence[OutRecord], offsets: Offsets
+    ) -> None:
+        """Outputs, changelog and offsets of one batch, all or nothing."""
+        try:
+            self._producer.begin_transaction()
+            self._delegate.produce(outputs)
+            self._delegate.produce(changelog)
+            if offsets:
+                tps = [TopicPartition(t, p, o) for (t, p), o in sorted(offsets.items())]
+                self._producer.send_offsets_to_transaction(
+                    tps, self._consumer.consumer_group_metadata(), self._timeout_s
+                )
+            self._producer.commit_transaction(self._timeout_s)
+        except KafkaException as exc:
+            raise ProduceFailed(f"the batch's transaction failed: {exc}") from exc
+        self._delegate.raise_failure()
+
+    def poll(self) -> None:
+        self._producer.poll(0)
+
+    def settle(self, where: Iterable[tuple[str, int]] | None = None) -> None:
+        """Nothing waits: every batch committed its offsets in its own transaction."""
+
+    def forget(self, where: Iterable[tuple[str, int]]) -> None:
+        """Nothing waits: an uncommitted transaction is aborted by the broker, not by us."""
+
+
+def _no_commit(offsets: Offsets, *, asynchronous: bool) -> None:
+    raise AssertionError("a transactional checkpoint commits offsets in the transaction")

@@ -43,7 +43,7 @@ from callstream.ops import Health
 from callstream.topics import Topics
 from streams.batch import BatchDecider, BatchResult, RawRecord
 from streams.runtime.accounting import Accounting
-from streams.runtime.checkpoint import Checkpoint, Offsets
+from streams.runtime.checkpoint import Checkpointing, Offsets
 from streams.runtime.records import raw_record
 from streams.runtime.restore import Restorer
 from streams.runtime.store import TABLE_NAMES, TableStore, changelog_records
@@ -60,7 +60,7 @@ class JoinLoop:
         self,
         *,
         consumer: Consumer,
-        checkpoint: Checkpoint,
+        checkpoint: Checkpointing,
         restorer: Restorer,
         decider: BatchDecider,
         deadlines: Deadlines,

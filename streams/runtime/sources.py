@@ -21,7 +21,7 @@ from confluent_kafka import Consumer, KafkaException, TopicPartition
 from streams.decide.rules import Rules
 from streams.decide.sources import route_source_record
 from streams.runtime.accounting import Accounting
-from streams.runtime.checkpoint import Checkpoint, Offsets
+from streams.runtime.checkpoint import Checkpointing, Offsets
 from streams.state.held import Origin
 from streams.wire import Wire
 
@@ -35,7 +35,7 @@ class SourcesLoop:
         self,
         *,
         consumer: Consumer,
-        checkpoint: Checkpoint,
+        checkpoint: Checkpointing,
         rules: Rules,
         source_of_topic: Mapping[str, str],
         wire: Wire,

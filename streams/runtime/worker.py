@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
@@ -43,7 +44,12 @@ from streams.batch import BatchDecider
 from streams.decide.rules import Rules
 from streams.metrics import StreamsMetrics
 from streams.runtime.accounting import Accounting
-from streams.runtime.checkpoint import Checkpoint, consumer_commit
+from streams.runtime.checkpoint import (
+    Checkpoint,
+    Checkpointing,
+    TransactionalCheckpoint,
+    consumer_commit,
+)
 from streams.runtime.join import JoinLoop
 from streams.runtime.restore import Restorer
 from streams.runtime.sources import SourcesLoop
@@ -119,10 +125,23 @@ class StreamsWorker:
             )
         )
 
-    def _producer(self, role: str) -> Producer:
-        linger_ms = self._config.producer_linger_s * 1000
-        return Producer(
-            producer_config(self._conn, f"callstream-streams-{role}", {"linger.ms": linger_ms})
+    def _producer(self, role: str, overrides: dict[str, Any] | None = None) -> Producer:
+        settings: dict[str, Any] = {"linger.ms": self._config.producer_linger_s * 1000}
+        settings.update(overrides or {})
+        return Producer(producer_config(self._conn, f"callstream-streams-{role}", settings))
+
+    def _checkpoint(self, role: str, consumer: Consumer) -> Checkpointing:
+        """The checkpoint ``streams.processing_guarantee`` names, for the loop ``role``."""
+        if self._config.processing_guarantee == "exactly_once":
+            # Fencing of a zombie comes from the group generation (send_offsets), so the
+            # id need only be unique among live producers.
+            member = self._worker_id or uuid.uuid4().hex
+            producer = self._producer(
+                role, {"transactional.id": f"{group_id(self._settings)}.{member}.{role}"}
+            )
+            return TransactionalCheckpoint(producer, consumer, timeout_s=FLUSH_TIMEOUT_S)
+        return Checkpoint(
+            self._producer(role), consumer_commit(consumer), flush_timeout_s=FLUSH_TIMEOUT_S
         )
 
     # -- the loops --------------------------------------------------------------------
@@ -142,11 +161,7 @@ class StreamsWorker:
         )
         return JoinLoop(
             consumer=consumer,
-            checkpoint=Checkpoint(
-                self._producer("join"),
-                consumer_commit(consumer),
-                flush_timeout_s=FLUSH_TIMEOUT_S,
-            ),
+            checkpoint=self._checkpoint("join", consumer),
             restorer=Restorer(restore, topics, timeout_s=RESTORE_TIMEOUT_S),
             decider=decider,
             deadlines=deadlines,
@@ -164,11 +179,7 @@ class StreamsWorker:
         consumer = self._consumer("sources")
         return SourcesLoop(
             consumer=consumer,
-            checkpoint=Checkpoint(
-                self._producer("sources"),
-                consumer_commit(consumer),
-                flush_timeout_s=FLUSH_TIMEOUT_S,
-            ),
+            checkpoint=self._checkpoint("sources", consumer),
             rules=self._rules,
             source_of_topic={topic: name for name, topic in topics.sources.items()},
             wire=Wire(topics, self._partitions),

@@ -36,6 +36,7 @@ topics: {{partitions: {partitions}}}
 streams:
   grace_period_s: {grace}
   session_timeout_s: {session_timeout}
+  processing_guarantee: {guarantee}
   tick_interval_s: 0.5
 tools:
   lookup_order_status:
@@ -70,6 +71,7 @@ class StreamsEnv:
     prefix: str
     topics: Topics
     env: dict[str, str]
+    guarantee: str = "at_least_once"
     workers: list[WorkerProcess] = field(default_factory=list)
     _producer: Producer | None = None
 
@@ -119,6 +121,7 @@ def make_env(
     grace: float = 3.0,
     extra_tools: str = "",
     session_timeout: float = 6.0,
+    guarantee: str = "at_least_once",
 ) -> StreamsEnv:
     config = BASE_CONFIG.format(
         partitions=PARTITIONS,
@@ -126,6 +129,7 @@ def make_env(
         prefix=prefix,
         extra_tools=extra_tools,
         session_timeout=session_timeout,
+        guarantee=guarantee,
     )
     path = tmp_path / "callstream.yaml"
     path.write_text(config)
@@ -139,7 +143,7 @@ def make_env(
         "CALLSTREAM_CONFIG": str(path),
         "CALLSTREAM_LOG_LEVEL": "INFO",
     }
-    return StreamsEnv(conn, prefix, topics, env)
+    return StreamsEnv(conn, prefix, topics, env, guarantee)
 
 
 SOURCE_TOPICS = {"crm": "crm.events", "fraud": "fraud.alerts", "ticketing": "ticketing.events"}
@@ -147,10 +151,14 @@ SOURCE_TOPICS = {"crm": "crm.events", "fraud": "fraud.alerts", "ticketing": "tic
 
 @pytest.fixture
 def streams_env(
-    kafka_conn: KafkaConnection, topic_prefix: str, tmp_path: Path
+    request: pytest.FixtureRequest, kafka_conn: KafkaConnection, topic_prefix: str, tmp_path: Path
 ) -> Iterator[StreamsEnv]:
-    """Topics and config for one test; every worker it starts is stopped at the end."""
-    env = make_env(kafka_conn, topic_prefix, tmp_path)
+    """Topics and config for one test; every worker it starts is stopped at the end.
+
+    A test parametrized indirectly with ``guarantee`` runs under that processing guarantee.
+    """
+    guarantee = getattr(request, "param", {}).get("guarantee", "at_least_once")
+    env = make_env(kafka_conn, topic_prefix, tmp_path, guarantee=guarantee)
     yield env
     env.close()
     for worker in env.workers:
