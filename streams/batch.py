@@ -1,15 +1,15 @@
 """One batch of records from the co-partitioned topics: decisions, outputs, state writes.
 
-The join agent hands every batch here. Records are taken in arrival order;
-each is decoded, routed to the pure decision for its kind (call join,
-correlation index, expiry on a clock tick) against the state as the batch has
-left it so far, and its outputs appended in order. Nothing is written here:
-the result lists the outputs (to send first) and the final state of every
-key the batch touched (to write only once the outputs are acknowledged — see
-``streams.agents.join`` for why that order matters).
+The join loop hands every batch here, and every clock tick. Records are
+taken in arrival order; each is decoded, routed to the pure decision for its
+kind (call join, correlation index) against the state as the batch has left
+it so far, and its outputs appended in order; a tick expires what is due.
+Nothing is written here: the result lists the outputs (to send first) and the
+final state of every key the batch touched (to write only once the outputs
+are acknowledged: ``streams.runtime.checkpoint`` says why that order matters).
 
-No Kafka, no faust: state is read through a function, so unit tests drive
-whole scenarios through this class with plain dicts.
+No Kafka: state is read through a function, so unit tests drive whole
+scenarios through this class with plain dicts.
 """
 
 from __future__ import annotations
@@ -24,15 +24,16 @@ import structlog
 
 from callstream.errors import RecordError
 from callstream.topics import Topics
+from streams.correlation import resolve as correlation
+from streams.correlation.index import IndexEntry, decode_entry, encode_entry
 from streams.decide import calls as call_join
-from streams.decide import correlation, expiry
+from streams.decide import expiry
 from streams.decide.inputs import Input, decode_input
 from streams.decide.outputs import DeadLetterOut, ForwardToCall, Output
 from streams.decide.rules import Rules
 from streams.partitioning import partition_for
 from streams.state.calls import CallState, decode_call, encode_call
 from streams.state.held import InputKind, Origin
-from streams.state.index import IndexEntry, decode_entry, encode_entry
 from streams.wire import INDEX_KIND, Forwarded, as_input_kind, parse_forwarded, parse_index
 
 log = structlog.get_logger(__name__)

@@ -31,6 +31,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from streams.correlation.keys import customer_phone
+from streams.correlation.learn import learn
 from streams.decide import messages, tools
 from streams.decide.inputs import (
     CallEventIn,
@@ -40,7 +41,7 @@ from streams.decide.inputs import (
     ToolCallIn,
     ToolResultIn,
 )
-from streams.decide.lifecycle import end, go_live, learn, new_call, target_status
+from streams.decide.lifecycle import end, go_live, new_call, target_status
 from streams.decide.outputs import Dropped, Output
 from streams.decide.rules import Rules
 from streams.decide.seen import input_digest

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import dataclasses
 
+from streams.correlation.learn import keys_of
 from streams.decide.calls import Decision
-from streams.decide.lifecycle import end, keys_of
+from streams.decide.lifecycle import end
 from streams.decide.outputs import DeadLetterOut, Dropped, IndexUpdate, Output
 from streams.decide.rules import Rules
 from streams.decide.seen import remember

@@ -12,9 +12,9 @@ from __future__ import annotations
 import dataclasses
 
 from callstream.errors import RenderError
+from streams.correlation.learn import learn
 from streams.decide import injections
 from streams.decide.inputs import SourceIn, SupervisorIn
-from streams.decide.lifecycle import learn
 from streams.decide.outputs import Dropped, Inject
 from streams.decide.step import Step, dead_letter, hold, remembered
 from streams.state.calls import CallState

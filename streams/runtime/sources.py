@@ -1,6 +1,6 @@
 """The sources loop: enterprise topics (any partition count, any key) into the worker's own.
 
-Stateless: each record is routed (``decide.sources``) to the partition of its
+Stateless: each record is routed (``streams.correlation.sources``) to the partition of its
 call (``streams.by-call``) or of its first correlation key
 (``streams.by-key``), or dead-lettered; a batch's outputs are acknowledged
 by Kafka before its offsets are committed (``checkpoint`` with no state).
@@ -18,8 +18,8 @@ from collections.abc import Callable, Mapping
 import structlog
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
+from streams.correlation.sources import route_source_record
 from streams.decide.rules import Rules
-from streams.decide.sources import route_source_record
 from streams.runtime.accounting import Accounting
 from streams.runtime.checkpoint import Checkpointing, Offsets
 from streams.state.held import Origin

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from callstream.records import Record, encode
 from callstream.topics import Topics
 from streams.batch import BatchDecider, BatchResult, RawRecord, TableName
+from streams.correlation.sources import route_source_record
 from streams.decide.rules import Rules
-from streams.decide.sources import route_source_record
 from streams.partitioning import partition_for
 from streams.state.deadlines import Deadlines
 from streams.state.held import Origin

@@ -6,10 +6,11 @@ import pytest
 
 from callstream.records import DeadLetter
 from callstream.topics import Topics
+from streams.correlation.route import Route
 from streams.decide.outputs import DeadLetterOut, Dropped, ForwardToKey, IndexUpdate
 from streams.partitioning import partition_for
 from streams.state.deadlines import Deadlines
-from streams.state.held import Origin, Route
+from streams.state.held import Origin
 from streams.wire import Wire, forward_headers, parse_forwarded, parse_index
 
 ORIGIN = Origin("crm.events", 7, 99, 12.5, "crm")

@@ -23,10 +23,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from streams.correlation.index import CallRef, IndexEntry
+from streams.correlation.route import Route
 from streams.decide.outputs import DeadLetterOut, ForwardToCall, ForwardToKey, IndexUpdate, Output
 from streams.decide.rules import Rules
-from streams.state.held import Held, Origin, Route
-from streams.state.index import CallRef, IndexEntry
+from streams.state.held import Held, Origin
 
 MAX_HELD_PER_KEY = 100
 
