@@ -21,7 +21,7 @@ from bench.pipeline import capacity, latency, remote, scale, versus
 from bench.pipeline.cost import cost
 from bench.pipeline.search import SearchPolicy
 from bench.pipeline.stack import BenchStack, StackOptions
-from bench.pipeline.steps import Rig, run_step
+from bench.pipeline.steps import Mode, Rig, run_step
 from callstream.kafka import KafkaConnection
 
 PARTS = ("latency", "cost", "capacity", "versus", "scale")
@@ -111,6 +111,10 @@ class Run:
             if "capacity" in self.parts:
                 progress("2. highest sustainable rate, 1 streams worker + 1 injector")
                 self.found["capacity"] = {"1+1": self._search(rig, "1+1", self.args.capacity_start)}
+                progress("2. highest sustainable rate of the floor, searched the same way")
+                self.found["capacity"]["floor"] = self._search(
+                    rig, "floor", self.args.capacity_start, mode="floor"
+                )
             if "versus" in self.parts:
                 progress("3. against the direct approach")
                 self.found["versus"] = self._versus(rig)
@@ -156,11 +160,14 @@ class Run:
             rig, mode="pipeline", label="cost", rate=COST_RATE, duration_s=self.args.duration
         ).as_dict()
 
-    def _search(self, rig: Rig, workers: str, start: float) -> dict[str, Any]:
+    def _search(
+        self, rig: Rig, workers: str, start: float, *, mode: Mode = "pipeline"
+    ) -> dict[str, Any]:
         args = self.args
         return capacity.run(
             rig,
             workers=workers,
+            mode=mode,
             policy=SearchPolicy(start=start, max_steps=args.capacity_steps),
             duration_s=args.capacity_duration,
             bound_ms=args.bound_ms,
