@@ -173,6 +173,15 @@ class StreamsConfig(BaseModel):
         le=0.1,
         description="how long the worker's producer gathers records into one request",
     )
+    commit_interval_s: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=60.0,
+        description=(
+            "at_least_once: how often input offsets are committed (a restart reads up to this "
+            "much again; what it reads again is recognised as already decided)"
+        ),
+    )
     processing_guarantee: Literal["at_least_once", "exactly_once"] = Field(
         default="at_least_once",
         description=(

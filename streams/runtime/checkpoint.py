@@ -6,7 +6,9 @@ For each batch, in this order:
 2. the producer is flushed: every output is acknowledged by all in-sync
    replicas (and so is every changelog record of earlier batches);
 3. the input offsets of earlier batches, whose changelog records step 2 has
-   just seen acknowledged, are committed;
+   just seen acknowledged, become committable (and are committed once
+   ``commit_interval_s`` has passed since the last commit: a commit per batch
+   would be an OffsetCommit request per record at moderate rates);
 4. its changelog records (the new state of every key it changed) are
    produced, without waiting;
 5. its input offsets are held until those records are acknowledged, by the
@@ -27,7 +29,8 @@ stops rather than commit past an output that is not in Kafka.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 import structlog
@@ -93,13 +96,20 @@ class Checkpoint:
         commit: Commit,
         *,
         flush_timeout_s: float,
+        commit_interval_s: float = 0.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._producer = producer
         self._commit = commit
         self._flush_timeout_s = flush_timeout_s
+        self._commit_interval_s = commit_interval_s
+        self._monotonic = monotonic
+        self._next_commit = monotonic()
         self._failure: KafkaError | None = None
         self._waiting: Offsets = {}
         """Offsets of batches whose changelog records are not yet known to be acknowledged."""
+        self._committable: Offsets = {}
+        """Offsets whose batches are wholly in Kafka, waiting for the commit interval."""
 
     def write(
         self, outputs: Sequence[OutRecord], changelog: Sequence[OutRecord], offsets: Offsets
@@ -107,7 +117,8 @@ class Checkpoint:
         """Steps 1 to 5 for one batch; returns once its outputs are acknowledged."""
         self.produce(outputs)
         self._flush()
-        self._commit_waiting(asynchronous=True)
+        self._promote()
+        self._commit_due()
         self.produce(changelog)
         for where, offset in offsets.items():
             self._waiting[where] = max(offset, self._waiting.get(where, 0))
@@ -117,17 +128,20 @@ class Checkpoint:
         self._producer.poll(0)
         self.raise_failure()
         if self._waiting and len(self._producer) == 0:
-            self._commit_waiting(asynchronous=True)
+            self._promote()
+        self._commit_due()
 
     def settle(self, where: Iterable[tuple[str, int]] | None = None) -> None:
         """Flush everything and commit synchronously (every partition, or those ``where``)."""
         self._flush()
-        self._commit_waiting(asynchronous=False, where=where)
+        self._promote()
+        self._commit_now(asynchronous=False, where=where)
 
     def forget(self, where: Iterable[tuple[str, int]]) -> None:
         """Drop the waiting offsets of the partitions ``where`` (lost: not ours to commit)."""
         lost = set(where)
         self._waiting = {w: o for w, o in self._waiting.items() if w not in lost}
+        self._committable = {w: o for w, o in self._committable.items() if w not in lost}
 
     # -- internals ------------------------------------------------------------
 
@@ -169,16 +183,28 @@ class Checkpoint:
             error = self._failure
             raise ProduceFailed(f"Kafka refused a record: {error.str()} ({error.name()})")
 
-    def _commit_waiting(
+    def _promote(self) -> None:
+        """Everything produced is acknowledged: what waited on it becomes committable."""
+        for where, offset in self._waiting.items():
+            self._committable[where] = max(offset, self._committable.get(where, 0))
+        self._waiting = {}
+
+    def _commit_due(self) -> None:
+        if self._committable and self._monotonic() >= self._next_commit:
+            self._commit_now(asynchronous=True)
+
+    def _commit_now(
         self, *, asynchronous: bool, where: Iterable[tuple[str, int]] | None = None
     ) -> None:
         chosen = None if where is None else set(where)
-        due = {w: o for w, o in self._waiting.items() if chosen is None or w in chosen}
+        due = {w: o for w, o in self._committable.items() if chosen is None or w in chosen}
         if not due:
             return
         for w in due:
-            del self._waiting[w]
+            del self._committable[w]
         self._commit(due, asynchronous=asynchronous)
+        if chosen is None:
+            self._next_commit = self._monotonic() + self._commit_interval_s
 
 
 class TransactionalCheckpoint:

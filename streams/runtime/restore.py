@@ -8,7 +8,8 @@ dead). A dedicated consumer, never in a group, reads with ``consume`` in
 batches of thousands, so a restore runs at the speed of a bare consumer
 rather than record by record through the decisions.
 
-A changelog that cannot be read within ``timeout_s`` raises
+Transient errors (a leader still being elected, a broker away for a moment)
+are retried; a changelog that cannot be read within ``timeout_s`` raises
 ``RestoreFailed``: the worker stops rather than process a partition with
 half its state.
 """
@@ -24,6 +25,7 @@ import structlog
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from callstream.errors import CallstreamError
+from callstream.kafka.transient import is_transient
 from callstream.topics import Topics
 from streams.batch import TableName
 from streams.runtime.store import TABLE_NAMES, TableStore
@@ -57,6 +59,7 @@ class Restorer:
         *,
         timeout_s: float,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._consumer = consumer
         self._table_of: dict[str, TableName] = {
@@ -64,6 +67,7 @@ class Restorer:
         }
         self._timeout_s = timeout_s
         self._clock = clock
+        self._sleep = sleep
 
     def restore(self, store: TableStore, partitions: Sequence[int]) -> RestoreReport:
         """Load every table of ``partitions`` into ``store``; return once each is complete."""
@@ -83,20 +87,33 @@ class Restorer:
 
     def _ends(self, partitions: Sequence[int]) -> dict[tuple[str, int], tuple[int, int]]:
         """The non-empty changelog partitions to read, with their low and high offsets."""
+        deadline = self._clock() + self._timeout_s
         ends = {}
         for topic in self._table_of:
             for partition in partitions:
-                try:
-                    low, high = self._consumer.get_watermark_offsets(
-                        TopicPartition(topic, partition), timeout=self._timeout_s
-                    )
-                except KafkaException as exc:
-                    raise RestoreFailed(
-                        f"cannot read the end of {topic}[{partition}]: {exc}"
-                    ) from exc
+                low, high = self._watermarks(TopicPartition(topic, partition), deadline)
                 if high > low:
                     ends[topic, partition] = (low, high)
         return ends
+
+    def _watermarks(self, tp: TopicPartition, deadline: float) -> tuple[int, int]:
+        """The partition's low and high offsets, asking again while the error is transient."""
+        wait = 0.05
+        while True:
+            left = deadline - self._clock()
+            try:
+                low, high = self._consumer.get_watermark_offsets(tp, timeout=max(0.1, left))
+            except KafkaException as exc:
+                error = exc.args[0] if exc.args else None
+                if not is_transient(error) or left <= 0:
+                    raise RestoreFailed(
+                        f"cannot read the end of {tp.topic}[{tp.partition}]: {exc}"
+                    ) from exc
+                log.info("restore_retry", topic=tp.topic, partition=tp.partition, error=str(exc))
+                self._sleep(min(wait, max(0.0, left)))  # backing off a transient broker error
+                wait = min(wait * 2, 1.0)
+                continue
+            return low, high
 
     def _read(
         self,

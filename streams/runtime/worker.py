@@ -141,7 +141,10 @@ class StreamsWorker:
             )
             return TransactionalCheckpoint(producer, consumer, timeout_s=FLUSH_TIMEOUT_S)
         return Checkpoint(
-            self._producer(role), consumer_commit(consumer), flush_timeout_s=FLUSH_TIMEOUT_S
+            self._producer(role),
+            consumer_commit(consumer),
+            flush_timeout_s=FLUSH_TIMEOUT_S,
+            commit_interval_s=self._config.commit_interval_s,
         )
 
     # -- the loops --------------------------------------------------------------------

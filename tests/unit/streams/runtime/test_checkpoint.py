@@ -120,3 +120,35 @@ def test_a_refused_output_stops_everything_before_state_or_offsets(
         checkpoint.write([record("injections")], [record("changelog")], {("in", 0): 5})
     assert "produce changelog" not in events
     assert not any(e.startswith("commit") for e in events)
+
+
+def test_offsets_are_committed_at_most_once_per_interval(
+    events: list[str], producer: FakeProducer
+) -> None:
+    """Between two commits at least the interval passes; a revoke commits regardless."""
+    now = [0.0]
+
+    def commit(offsets: Offsets, *, asynchronous: bool) -> None:
+        events.append(f"commit {sorted(offsets.items())}")
+
+    checkpoint = Checkpoint(
+        producer,  # type: ignore[arg-type]
+        commit,
+        flush_timeout_s=1.0,
+        commit_interval_s=1.0,
+        monotonic=lambda: now[0],
+    )
+    checkpoint.write([], [record("changelog")], {("in", 0): 1})
+    checkpoint.write([], [record("changelog")], {("in", 0): 2})  # commits offset 1
+    now[0] = 0.5
+    checkpoint.write([], [record("changelog")], {("in", 0): 3})
+    checkpoint.poll()
+    assert [e for e in events if e.startswith("commit")] == ["commit [(('in', 0), 1)]"]
+    now[0] = 1.0
+    checkpoint.poll()  # the third batch's changelog is still out: its offset waits
+    assert events[-1] == "commit [(('in', 0), 2)]"
+    producer._ack_all()
+    checkpoint.poll()  # committable now, but the interval has not passed again
+    assert events[-1] == "commit [(('in', 0), 2)]"
+    checkpoint.settle([("in", 0)])
+    assert events[-1] == "commit [(('in', 0), 3)]"
