@@ -9,12 +9,12 @@ partitions (``streams.correlation.resolve`` applies them). Pure functions.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 
 from streams.correlation.keys import CUSTOMER, PHONE, customer_key, normalise_phone
 from streams.decide.outputs import IndexUpdate, Output
 from streams.state.calls import CallState
+from streams.state.evolve import evolve
 
 MAX_CUSTOMER_IDS = 8
 """A call learns at most this many customer ids (one person rarely has more than one)."""
@@ -60,4 +60,4 @@ def learn(
         return state
     if state.live:
         out.extend(IndexUpdate(key, call_control_id, "add") for key in new_keys)
-    return dataclasses.replace(state, phone=new_phone, customer_ids=customer_ids)
+    return evolve(state, phone=new_phone, customer_ids=customer_ids)

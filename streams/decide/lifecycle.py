@@ -14,12 +14,11 @@ the ``out`` list the caller passes.
 
 from __future__ import annotations
 
-import dataclasses
-
 from streams.correlation.learn import keys_of
 from streams.decide.outputs import DeadLetterOut, IndexUpdate, Output
 from streams.decide.seen import remember
 from streams.state.calls import RANK, CallState, Status
+from streams.state.evolve import evolve
 from streams.state.held import Held
 
 ENDING = frozenset({"call.hangup", "call.conversation.ended"})
@@ -50,7 +49,7 @@ def new_call(now: float) -> CallState:
 def go_live(state: CallState, status: Status, call_control_id: str, out: list[Output]) -> CallState:
     """``state`` moved to a live ``status``; on its first proof of life it is indexed."""
     was_live = state.live
-    moved = dataclasses.replace(state, status=advance(state.status, status))
+    moved = evolve(state, status=advance(state.status, status))
     if moved.live and not was_live:
         out.extend(IndexUpdate(key, call_control_id, "add") for key in keys_of(moved))
     return moved
@@ -79,7 +78,7 @@ def end(
     seen = state.seen
     for held in waiting:  # their fate is decided: a duplicate of one changes nothing
         seen = remember(seen, held.digest, seen_limit)
-    return dataclasses.replace(
+    return evolve(
         state,
         status="ended",
         ended_at=now,
