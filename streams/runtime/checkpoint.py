@@ -11,8 +11,8 @@ For each batch, in this order:
    would be an OffsetCommit request per record at moderate rates);
 4. its changelog records (the new state of every key it changed) are
    produced, without waiting;
-5. its input offsets are held until those records are acknowledged, by the
-   next batch's step 2 or by ``poll`` when the loop is idle.
+5. its input offsets are held until those records, and every earlier
+   batch's, are acknowledged.
 
 So after a crash, wherever it falls:
 
@@ -30,6 +30,7 @@ stops rather than commit past an output that is not in Kafka.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
@@ -87,8 +88,23 @@ def consumer_commit(consumer: Consumer) -> Commit:
     return commit
 
 
+class _StateWrite:
+    """One batch's changelog records on their way, and the offsets that wait for them."""
+
+    __slots__ = ("offsets", "remaining")
+
+    def __init__(self, offsets: Offsets, remaining: int) -> None:
+        self.offsets = offsets
+        self.remaining = remaining
+
+
 class Checkpoint:
-    """Produces a batch's outputs and changelog in the safe order, and commits its offsets."""
+    """Produces a batch's outputs and changelog in the safe order, and commits its offsets.
+
+    The changelog may go through a producer of its own (``state_producer``) with a
+    longer linger: nothing waits on it but the commit, so its records gather into
+    few requests instead of one per batch beside each batch's outputs.
+    """
 
     def __init__(
         self,
@@ -96,18 +112,20 @@ class Checkpoint:
         commit: Commit,
         *,
         flush_timeout_s: float,
+        state_producer: Producer | None = None,
         commit_interval_s: float = 0.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._producer = producer
+        self._outputs = producer
+        self._state = producer if state_producer is None else state_producer
         self._commit = commit
         self._flush_timeout_s = flush_timeout_s
         self._commit_interval_s = commit_interval_s
         self._monotonic = monotonic
         self._next_commit = monotonic()
         self._failure: KafkaError | None = None
-        self._waiting: Offsets = {}
-        """Offsets of batches whose changelog records are not yet known to be acknowledged."""
+        self._writes: deque[_StateWrite] = deque()
+        """Batches whose changelog records are not all acknowledged yet, in batch order."""
         self._committable: Offsets = {}
         """Offsets whose batches are wholly in Kafka, waiting for the commit interval."""
 
@@ -115,67 +133,68 @@ class Checkpoint:
         self, outputs: Sequence[OutRecord], changelog: Sequence[OutRecord], offsets: Offsets
     ) -> None:
         """Steps 1 to 5 for one batch; returns once its outputs are acknowledged."""
-        self.produce(outputs)
-        self._flush()
+        self.produce(self._outputs, outputs)
+        self._flush(self._outputs)
         self._promote()
         self._commit_due()
-        self.produce(changelog)
-        for where, offset in offsets.items():
-            self._waiting[where] = max(offset, self._waiting.get(where, 0))
+        write = _StateWrite(dict(offsets), len(changelog))
+        self._writes.append(write)
+        self.produce(self._state, changelog, write)
 
     def poll(self) -> None:
-        """Serve acknowledgements; once every changelog record is in, commit what waited on them."""
-        self._producer.poll(0)
+        """Serve acknowledgements; commit the offsets whose batches are wholly in Kafka."""
+        self._outputs.poll(0)
+        if self._state is not self._outputs:
+            self._state.poll(0)
         self.raise_failure()
-        if self._waiting and len(self._producer) == 0:
-            self._promote()
+        self._promote()
         self._commit_due()
 
     def settle(self, where: Iterable[tuple[str, int]] | None = None) -> None:
         """Flush everything and commit synchronously (every partition, or those ``where``)."""
-        self._flush()
+        self._flush(self._outputs)
+        if self._state is not self._outputs:
+            self._flush(self._state)
         self._promote()
         self._commit_now(asynchronous=False, where=where)
 
     def forget(self, where: Iterable[tuple[str, int]]) -> None:
-        """Drop the waiting offsets of the partitions ``where`` (lost: not ours to commit)."""
+        """Drop the offsets of the partitions ``where`` (lost: not ours to commit)."""
         lost = set(where)
-        self._waiting = {w: o for w, o in self._waiting.items() if w not in lost}
+        for write in self._writes:
+            write.offsets = {w: o for w, o in write.offsets.items() if w not in lost}
         self._committable = {w: o for w, o in self._committable.items() if w not in lost}
 
-    # -- internals ------------------------------------------------------------
+    def produce(
+        self, producer: Producer, records: Sequence[OutRecord], write: _StateWrite | None = None
+    ) -> None:
+        """Hand ``records`` to ``producer`` in order (waiting while its local queue is full);
+        each acknowledgement counts down ``write``'s records, if given."""
 
-    def _on_delivery(self, error: KafkaError | None, _: Message) -> None:
-        if error is not None and self._failure is None:
-            self._failure = error
+        def delivered(error: KafkaError | None, _: Message) -> None:
+            if error is not None:
+                if self._failure is None:
+                    self._failure = error
+            elif write is not None:
+                write.remaining -= 1
 
-    def produce(self, records: Sequence[OutRecord]) -> None:
-        """Hand ``records`` to the producer in order (waiting while its local queue is full)."""
         for record in records:
             while True:
                 try:
-                    self._producer.produce(
+                    producer.produce(
                         record.topic,
                         record.value,
                         record.key,
                         partition=-1 if record.partition is None else record.partition,
                         headers=list(record.headers) or None,
-                        on_delivery=self._on_delivery,
+                        on_delivery=delivered,
                     )
                 except BufferError:
                     # The local queue is full: let librdkafka send, then try again.
-                    self._producer.poll(0.05)
+                    producer.poll(0.05)
                     self.raise_failure()
                     continue
                 break
-
-    def _flush(self) -> None:
-        left = self._producer.flush(self._flush_timeout_s)
-        self.raise_failure()
-        if left:
-            raise ProduceFailed(
-                f"{left} records not acknowledged by Kafka within {self._flush_timeout_s:g} s"
-            )
 
     def raise_failure(self) -> None:
         """Raise ``ProduceFailed`` if Kafka refused any record so far."""
@@ -183,11 +202,21 @@ class Checkpoint:
             error = self._failure
             raise ProduceFailed(f"Kafka refused a record: {error.str()} ({error.name()})")
 
+    # -- internals ------------------------------------------------------------
+
+    def _flush(self, producer: Producer) -> None:
+        left = producer.flush(self._flush_timeout_s)
+        self.raise_failure()
+        if left:
+            raise ProduceFailed(
+                f"{left} records not acknowledged by Kafka within {self._flush_timeout_s:g} s"
+            )
+
     def _promote(self) -> None:
-        """Everything produced is acknowledged: what waited on it becomes committable."""
-        for where, offset in self._waiting.items():
-            self._committable[where] = max(offset, self._committable.get(where, 0))
-        self._waiting = {}
+        """Batches whose changelog is wholly acknowledged, oldest first: their offsets are due."""
+        while self._writes and self._writes[0].remaining <= 0:
+            for where, offset in self._writes.popleft().offsets.items():
+                self._committable[where] = max(offset, self._committable.get(where, 0))
 
     def _commit_due(self) -> None:
         if self._committable and self._monotonic() >= self._next_commit:
@@ -241,8 +270,8 @@ class TransactionalCheckpoint:
         """Outputs, changelog and offsets of one batch, all or nothing."""
         try:
             self._producer.begin_transaction()
-            self._delegate.produce(outputs)
-            self._delegate.produce(changelog)
+            self._delegate.produce(self._producer, outputs)
+            self._delegate.produce(self._producer, changelog)
             if offsets:
                 tps = [TopicPartition(t, p, o) for (t, p), o in sorted(offsets.items())]
                 self._producer.send_offsets_to_transaction(

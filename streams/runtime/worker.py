@@ -61,6 +61,8 @@ from streams.wire import Wire
 
 log = structlog.get_logger(__name__)
 
+STATE_LINGER_S = 0.05
+"""How long the changelog producer gathers records: nothing waits on them but the commit."""
 POLL_S = 0.1
 """Longest a loop waits for a record; it returns as soon as one is in."""
 FLUSH_TIMEOUT_S = 30.0
@@ -130,8 +132,9 @@ class StreamsWorker:
         settings.update(overrides or {})
         return Producer(producer_config(self._conn, f"callstream-streams-{role}", settings))
 
-    def _checkpoint(self, role: str, consumer: Consumer) -> Checkpointing:
-        """The checkpoint ``streams.processing_guarantee`` names, for the loop ``role``."""
+    def _checkpoint(self, role: str, consumer: Consumer, *, state: bool = False) -> Checkpointing:
+        """The checkpoint ``streams.processing_guarantee`` names, for the loop ``role``
+        (with a changelog producer of its own when the loop writes ``state``)."""
         if self._config.processing_guarantee == "exactly_once":
             # Fencing of a zombie comes from the group generation (send_offsets), so the
             # id need only be unique among live producers.
@@ -140,10 +143,14 @@ class StreamsWorker:
                 role, {"transactional.id": f"{group_id(self._settings)}.{member}.{role}"}
             )
             return TransactionalCheckpoint(producer, consumer, timeout_s=FLUSH_TIMEOUT_S)
+        state_producer = (
+            self._producer(f"{role}-state", {"linger.ms": STATE_LINGER_S * 1000}) if state else None
+        )
         return Checkpoint(
             self._producer(role),
             consumer_commit(consumer),
             flush_timeout_s=FLUSH_TIMEOUT_S,
+            state_producer=state_producer,
             commit_interval_s=self._config.commit_interval_s,
         )
 
@@ -164,7 +171,7 @@ class StreamsWorker:
         )
         return JoinLoop(
             consumer=consumer,
-            checkpoint=self._checkpoint("join", consumer),
+            checkpoint=self._checkpoint("join", consumer, state=True),
             restorer=Restorer(restore, topics, timeout_s=RESTORE_TIMEOUT_S),
             decider=decider,
             deadlines=deadlines,

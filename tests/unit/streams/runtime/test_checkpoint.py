@@ -152,3 +152,27 @@ def test_offsets_are_committed_at_most_once_per_interval(
     assert events[-1] == "commit [(('in', 0), 2)]"
     checkpoint.settle([("in", 0)])
     assert events[-1] == "commit [(('in', 0), 3)]"
+
+
+def test_with_a_changelog_producer_of_its_own_offsets_wait_for_its_acknowledgements(
+    events: list[str],
+) -> None:
+    """The outputs' flush no longer proves the changelog in: only its own acks do, in order."""
+    outputs, state = FakeProducer(events), FakeProducer(events)
+
+    def commit(offsets: Offsets, *, asynchronous: bool) -> None:
+        events.append(f"commit {sorted(offsets.items())}")
+
+    checkpoint = Checkpoint(
+        outputs,  # type: ignore[arg-type]
+        commit,
+        flush_timeout_s=1.0,
+        state_producer=state,  # type: ignore[arg-type]
+    )
+    checkpoint.write([record("injections")], [record("changelog")], {("in", 0): 1})
+    checkpoint.write([record("injections")], [record("changelog")], {("in", 0): 2})
+    checkpoint.poll()
+    assert not any(e.startswith("commit") for e in events)
+    state._ack_all()
+    checkpoint.poll()
+    assert events[-1] == "commit [(('in', 0), 2)]"
