@@ -179,8 +179,8 @@ class JoinLoop:
 
     def _write(self, result: BatchResult, offsets: Offsets, now: float) -> None:
         """Outputs acknowledged, then state, then offsets (see ``checkpoint``)."""
-        pairs = [(output, self._wire.record(output, now)) for output in result.outputs]
-        outputs = [record for _, record in pairs if record is not None]
+        records = (self._wire.record(output, now) for output in result.outputs)
+        outputs = [record for record in records if record is not None]
         changelog = changelog_records(self._topics, self._partitions, result.writes)
         self._checkpoint.write(outputs, changelog, offsets)
         acked = self._clock()
