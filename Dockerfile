@@ -13,6 +13,7 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 WORKDIR /src
 COPY pyproject.toml constraints.txt README.md ./
 COPY callstream/ callstream/
+COPY callstream_cli/ callstream_cli/
 COPY ingress/ ingress/
 COPY streams/ streams/
 COPY injector/ injector/

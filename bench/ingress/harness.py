@@ -53,7 +53,7 @@ def ingress_process(
     env: dict[str, str], *, workers: int, log_path: Path, profile_path: Path | None
 ) -> Iterator[Served]:
     """``callstream ingress --port 0`` (under pyinstrument when profiling), ready to serve."""
-    command = [sys.executable, "-m", "callstream", "ingress", "--port", "0"]
+    command = [sys.executable, "-m", "callstream_cli", "ingress", "--port", "0"]
     command += ["--workers", str(workers)]
     if profile_path is not None:
         command = [

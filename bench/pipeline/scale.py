@@ -88,7 +88,7 @@ class ScaleWorker:
         """Start a worker with an empty data dir; seconds until it is ready."""
         self.port = free_port()
         data = self._state / f"scale-data-{uuid.uuid4().hex[:6]}"
-        argv = [sys.executable, "-m", "callstream", "streams"]
+        argv = [sys.executable, "-m", "callstream_cli", "streams"]
         argv += ["--data-dir", str(data), "--ops-port", str(self.port)]
         ready = f"http://127.0.0.1:{self.port}/readyz"
         started = time.monotonic()

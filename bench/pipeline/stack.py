@@ -174,7 +174,7 @@ class BenchStack:
     def add_workers(self, *, streams: int, injectors: int) -> None:
         """Start more streams workers and injectors, and wait until each is ready."""
         env = self._dev.env
-        me = [sys.executable, "-m", "callstream"]
+        me = [sys.executable, "-m", "callstream_cli"]
         started = []
         for n in range(streams):
             port = free_port()

@@ -142,7 +142,7 @@ class Worker:
         self._log = log
         self._file = log.open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "callstream", "streams", "--ops-port", "0"],
+            [sys.executable, "-m", "callstream_cli", "streams", "--ops-port", "0"],
             env=env | {"CALLSTREAM_LOG_LEVEL": "INFO"},
             stdout=self._file,
             stderr=subprocess.STDOUT,

@@ -262,7 +262,7 @@ class DevStack:
 
     def _services(self) -> list[ServiceSpec]:
         """What to run, in start order (the remote side first, the front door last)."""
-        me = [sys.executable, "-m", "callstream"]
+        me = [sys.executable, "-m", "callstream_cli"]
         ports, env, local = self.ports, self.env, "http://127.0.0.1"
         backends = [sys.executable, "-m", "callstream.dev.backends", "--port", str(ports.backends)]
         backends += ["--orders-delay", str(self.options.orders_delay_s)]

@@ -17,7 +17,7 @@ from callstream.testing.skips import missing_prerequisite
 
 def _kafka(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "callstream", "kafka", *args],
+        [sys.executable, "-m", "callstream_cli", "kafka", *args],
         env=env,
         capture_output=True,
         text=True,

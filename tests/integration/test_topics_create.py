@@ -15,7 +15,7 @@ from callstream.testing.broker import BrokerHandle
 
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "callstream", "topics", "create", *args],
+        [sys.executable, "-m", "callstream_cli", "topics", "create", *args],
         env=env,
         capture_output=True,
         text=True,

@@ -204,7 +204,7 @@ class ChaosPipeline:
     def add_streams_worker(self, name: str) -> Running:
         """A further streams worker in the same group, with its own data dir and ops port."""
         ops_port = free_port()
-        argv = [sys.executable, "-m", "callstream", "streams"]
+        argv = [sys.executable, "-m", "callstream_cli", "streams"]
         argv += ["--data-dir", str(self.state_dir / f"{name}-data"), "--ops-port", str(ops_port)]
         spec = replace(
             self._latest["streams"].spec,

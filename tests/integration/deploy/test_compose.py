@@ -78,7 +78,10 @@ def test_every_service_command_is_a_real_command() -> None:
     for name, service in _callstream_services(compose).items():
         entrypoint = service.get("entrypoint") or ["callstream"]
         argv = [*entrypoint, *service["command"], "--help"]
-        program = {"callstream": [sys.executable, "-m", "callstream"], "python": [sys.executable]}
+        program = {
+            "callstream": [sys.executable, "-m", "callstream_cli"],
+            "python": [sys.executable],
+        }
         done = subprocess.run(
             [*program[argv[0]], *argv[1:]], capture_output=True, text=True, timeout=60, check=False
         )

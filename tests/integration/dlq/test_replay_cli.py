@@ -17,7 +17,7 @@ from callstream.topics import Topics, topic_specs
 
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "callstream", "dlq", "replay", *args],
+        [sys.executable, "-m", "callstream_cli", "dlq", "replay", *args],
         env=env,
         capture_output=True,
         text=True,

@@ -65,7 +65,7 @@ def test_callstream_demo_command_exits_0(kafka_broker: BrokerHandle, tmp_path: P
     }
     timeline = tmp_path / "timeline.json"
     done = subprocess.run(
-        [sys.executable, "-m", "callstream", "demo", "--json", str(timeline)],
+        [sys.executable, "-m", "callstream_cli", "demo", "--json", str(timeline)],
         env=env,
         capture_output=True,
         text=True,

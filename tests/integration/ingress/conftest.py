@@ -151,7 +151,16 @@ def ingress_process(
         "CALLSTREAM_INGRESS_TOKEN": TOKEN,
     }
     log = tmp_path / "ingress.log"
-    argv = [sys.executable, "-m", "callstream", "ingress", "--port", "0", "--workers", str(workers)]
+    argv = [
+        sys.executable,
+        "-m",
+        "callstream_cli",
+        "ingress",
+        "--port",
+        "0",
+        "--workers",
+        str(workers),
+    ]
     # Its log goes to a file: a pipe nobody reads until the end fills and blocks the process.
     with log.open("w") as log_file:
         process = subprocess.Popen(

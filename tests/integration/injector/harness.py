@@ -182,7 +182,7 @@ class InjectorProcess:
         self.log_path = log_path
         self._log = log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "callstream", "injector"],
+            [sys.executable, "-m", "callstream_cli", "injector"],
             env=env,
             stdout=self._log,
             stderr=self._log,

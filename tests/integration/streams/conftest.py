@@ -162,7 +162,7 @@ class WorkerProcess:
         self.name = name
         self.lines: list[str] = []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "callstream", "streams", "--ops-port", "0"],
+            [sys.executable, "-m", "callstream_cli", "streams", "--ops-port", "0"],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

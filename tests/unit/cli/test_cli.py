@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from callstream.cli import main
+from callstream_cli import main
 
 
 def test_help_lists_the_commands() -> None:

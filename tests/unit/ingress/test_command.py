@@ -10,7 +10,7 @@ import pytest
 import structlog
 from click.testing import CliRunner
 
-from callstream.cli import main
+from callstream_cli import main
 
 
 @pytest.fixture(autouse=True)

@@ -12,16 +12,16 @@ from typing import Any
 import click
 
 from callstream import __version__
-from callstream.cli.demo import demo
-from callstream.cli.dev import dev
-from callstream.cli.dlq import dlq
-from callstream.cli.emulator import emulator
-from callstream.cli.ingress import ingress
-from callstream.cli.injector import injector
-from callstream.cli.kafka import kafka
-from callstream.cli.streams import streams
-from callstream.cli.topics import topics
 from callstream.errors import CallstreamError, ConfigError, PrerequisiteMissing
+from callstream_cli.demo import demo
+from callstream_cli.dev import dev
+from callstream_cli.dlq import dlq
+from callstream_cli.emulator import emulator
+from callstream_cli.ingress import ingress
+from callstream_cli.injector import injector
+from callstream_cli.kafka import kafka
+from callstream_cli.streams import streams
+from callstream_cli.topics import topics
 
 # Exit codes: 1 a runtime failure, 2 bad usage or configuration (fix and rerun).
 EXIT_FAILURE = 1
