@@ -43,7 +43,7 @@ test: install kafka-jars lint ## everything the tests need, the dependency audit
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 chaos: install kafka-jars ## the fault suite: every scenario, report table in chaos-results/ (~8 min)
-	$(BIN)/python -m callstream.testing.chaos $(CHAOS_ARGS)
+	$(BIN)/python -m devkit.chaos $(CHAOS_ARGS)
 
 demo: install kafka-jars ## the whole pipeline on the local broker, playing the reference scenario
 	$(BIN)/callstream demo --json callstream-demo-timeline.json

@@ -13,15 +13,15 @@ import click
 
 from callstream import __version__
 from callstream.errors import CallstreamError, ConfigError, PrerequisiteMissing
-from callstream_cli.demo import demo
-from callstream_cli.dev import dev
 from callstream_cli.dlq import dlq
-from callstream_cli.emulator import emulator
 from callstream_cli.ingress import ingress
 from callstream_cli.injector import injector
-from callstream_cli.kafka import kafka
 from callstream_cli.streams import streams
 from callstream_cli.topics import topics
+from devkit.commands.demo import demo
+from devkit.commands.dev import dev
+from devkit.commands.emulator import emulator
+from devkit.commands.kafka import kafka
 
 # Exit codes: 1 a runtime failure, 2 bad usage or configuration (fix and rerun).
 EXIT_FAILURE = 1

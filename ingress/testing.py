@@ -19,8 +19,8 @@ from typing import IO
 
 from nacl.signing import SigningKey
 
-from callstream.emulator.webhooks import WebhookSigner
 from callstream.errors import KafkaError
+from devkit.emulator.webhooks import WebhookSigner
 from ingress.publisher import Headers
 
 

@@ -1,7 +1,7 @@
 """Fixtures shared by every test: a real Kafka broker for integration tests, isolated topics.
 
 Integration tests (everything under ``tests/integration``) get the broker
-from ``callstream.testing.broker``: ``KAFKA_BOOTSTRAP_SERVERS`` if set, else a
+from ``devkit.testing.broker``: ``KAFKA_BOOTSTRAP_SERVERS`` if set, else a
 testcontainers Kafka when a Docker engine answers, else the local broker from
 the official jars. If none can be had, the tests are *skipped loudly* on a
 developer machine and *fail* under CI (``CI=true``): CI never hides them.
@@ -19,8 +19,8 @@ import pytest
 from callstream.errors import CallstreamError
 from callstream.kafka.connection import KafkaConnection
 from callstream.paths import default_cache_dir
-from callstream.testing.broker import BrokerHandle, provide_broker
-from callstream.testing.skips import missing_prerequisite
+from devkit.testing.broker import BrokerHandle, provide_broker
+from devkit.testing.skips import missing_prerequisite
 
 _BROKER_LINES: list[str] = []
 

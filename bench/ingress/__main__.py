@@ -37,11 +37,11 @@ from confluent_kafka import KafkaException
 from bench.ingress import floor, harness
 from callstream.config import AppConfig
 from callstream.kafka import KafkaConnection, ensure_topics
-from callstream.localkafka.broker import read_state
 from callstream.paths import default_cache_dir
-from callstream.testing.broker import provide_broker
-from callstream.testing.kafka import end_offsets
 from callstream.topics import Topics, TopicSpec, topic_specs
+from devkit.localkafka.broker import read_state
+from devkit.testing.broker import provide_broker
+from devkit.testing.kafka import end_offsets
 from ingress.kafka_publisher import ingress_producer_config
 
 TOKEN = "bench-token-0123456789"  # noqa: S105 - a throw-away token on loopback

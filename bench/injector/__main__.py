@@ -32,11 +32,11 @@ from typing import Any
 from bench.injector.floor import hammer
 from bench.injector.measure import CpuMeter, lane_gaps, percentile
 from bench.injector.pipeline import drain
-from callstream.emulator import EmulatorControl, EmulatorOptions, EmulatorProcess, Faults
 from callstream.kafka import KafkaConnection
 from callstream.logs import configure_logging
 from callstream.paths import default_cache_dir
-from callstream.testing.broker import provide_broker
+from devkit.emulator import EmulatorControl, EmulatorOptions, EmulatorProcess, Faults
+from devkit.testing.broker import provide_broker
 
 KEY = "KEY-bench-injector-000001"
 RESULTS = Path(__file__).resolve().parent.parent / "results"

@@ -34,11 +34,11 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 
 from bench.pipeline import remote
 from bench.pipeline.stack import CLEARED, bench_config, sum_samples
-from callstream.dev.processes import ProcessGroup, Running, ServiceSpec
 from callstream.kafka import KafkaConnection, consumer_config, ensure_topics, producer_config
-from callstream.localkafka.broker import free_port
 from callstream.records import CallEvent, CallEventPayload, encode
 from callstream.topics import Topics, topic_specs
+from devkit.dev.processes import ProcessGroup, Running, ServiceSpec
+from devkit.localkafka.broker import free_port
 
 
 def _call_events(topics: Topics, first: int, last: int) -> list[tuple[bytes, bytes]]:

@@ -26,12 +26,12 @@ from bench.pipeline.plan import BENCH_TOOL
 from callstream.config import AppConfig, demo_config
 from callstream.config.messages import MessageSpec
 from callstream.config.tools import ToolSpec
-from callstream.dev.processes import ProcessGroup, ServiceSpec
-from callstream.dev.stack import DevOptions, DevPorts, DevStack
 from callstream.kafka import KafkaConnection
-from callstream.localkafka.broker import free_port
 from callstream.settings import Environment, Settings
 from callstream.topics import Topics
+from devkit.dev.processes import ProcessGroup, ServiceSpec
+from devkit.dev.stack import DevOptions, DevPorts, DevStack
+from devkit.localkafka.broker import free_port
 
 # Variables a developer may have set that would change what the stack runs.
 CLEARED = (

@@ -49,8 +49,8 @@ from bench.streams.workload import (
 )
 from callstream.kafka import KafkaConnection, consumer_config, ensure_topics
 from callstream.paths import default_cache_dir
-from callstream.testing.broker import provide_broker
 from callstream.topics import Topics, TopicSpec, topic_specs
+from devkit.testing.broker import provide_broker
 
 CONFIG = """
 topics: {{partitions: {partitions}}}

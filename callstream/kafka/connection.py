@@ -53,7 +53,7 @@ def resolve_connection(settings: Settings) -> KafkaConnection:
             ssl_key_location=env.kafka_ssl_key_location,
             ssl_key_password=env.kafka_ssl_key_password,
         )
-    from callstream.localkafka.broker import read_running_bootstrap
+    from devkit.localkafka.broker import read_running_bootstrap
 
     bootstrap = read_running_bootstrap(settings.kafka_dir)
     if bootstrap is None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from confluent_kafka.admin import AdminClient, ConfigResource
 
 from callstream.kafka import KafkaConnection
-from callstream.testing.broker import BrokerHandle
+from devkit.testing.broker import BrokerHandle
 
 
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

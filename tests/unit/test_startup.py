@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from callstream.dev import credentials
+from callstream import credentials
 from callstream.startup import start_service
 
 _VARS = [

@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 
+from callstream import credentials
 from callstream.config import load_config
-from callstream.dev import credentials
 from callstream.errors import ConfigError
 from callstream.settings import Environment, load_settings
-from callstream.testing.compose import load_compose, read_env_file
-from callstream.testing.skips import missing_prerequisite
+from devkit.testing.compose import load_compose, read_env_file
+from devkit.testing.skips import missing_prerequisite
 
 ROOT = Path(__file__).resolve().parents[3]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -188,7 +188,7 @@ def test_pipeline_services_start_after_topics_exist() -> None:
 
 def test_dev_defaults_are_the_published_credentials() -> None:
     """Compose's dev defaults are exactly the values services flag, and the keys are a pair."""
-    from callstream.emulator.webhooks import WebhookSigner
+    from devkit.emulator.webhooks import WebhookSigner
 
     services = load_compose(COMPOSE, {})["services"]
     assert services["ingress"]["environment"]["TELNYX_PUBLIC_KEY"] == credentials.DEV_PUBLIC_KEY

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from callstream.testing.skips import missing_prerequisite
+from devkit.testing.skips import missing_prerequisite
 
 ROOT = Path(__file__).resolve().parents[3]
 DOCKERFILE = ROOT / "Dockerfile"

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from callstream.kafka import KafkaConnection, ensure_topics
 from callstream.records import DeadLetter
 from callstream.records.deadletter import HEADER_PREFIX
-from callstream.testing.broker import BrokerHandle
-from callstream.testing.kafka import consume, end_offsets, produce
 from callstream.topics import Topics, topic_specs
+from devkit.testing.broker import BrokerHandle
+from devkit.testing.kafka import consume, end_offsets, produce
 
 
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

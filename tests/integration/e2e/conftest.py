@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 from callstream.config import AppConfig, demo_config
-from callstream.dev.player import Target
-from callstream.dev.stack import DevOptions, DevPorts, DevStack
 from callstream.settings import load_settings
-from callstream.testing.broker import BrokerHandle
 from callstream.topics import Topics
+from devkit.dev.player import Target
+from devkit.dev.stack import DevOptions, DevPorts, DevStack
+from devkit.testing.broker import BrokerHandle
 
 # Variables a developer may have set that would change what the stack runs.
 _CLEARED = [

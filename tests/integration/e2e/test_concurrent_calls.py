@@ -6,13 +6,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 from confluent_kafka import Producer
 
-from callstream.dev import scenario
-from callstream.dev.player import Outcome, ScenarioPlayer, Target
-from callstream.dev.stack import DevStack
-from callstream.emulator import EmulatorControl
 from callstream.kafka import producer_config
 from callstream.records import DeadLetter
-from callstream.testing.kafka import consume
+from devkit.dev import scenario
+from devkit.dev.player import Outcome, ScenarioPlayer, Target
+from devkit.dev.stack import DevStack
+from devkit.emulator import EmulatorControl
+from devkit.testing.kafka import consume
 
 CALLS = 50
 

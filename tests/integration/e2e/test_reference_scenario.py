@@ -8,12 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from callstream.dev import scenario
-from callstream.dev.demo import report
-from callstream.dev.player import ScenarioPlayer, Target
-from callstream.dev.stack import DevStack
-from callstream.emulator import EmulatorControl
-from callstream.testing.broker import BrokerHandle
+from devkit.dev import scenario
+from devkit.dev.demo import report
+from devkit.dev.player import ScenarioPlayer, Target
+from devkit.dev.stack import DevStack
+from devkit.emulator import EmulatorControl
+from devkit.testing.broker import BrokerHandle
 
 
 def test_every_message_reaches_the_call_once_in_order(

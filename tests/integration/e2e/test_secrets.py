@@ -18,10 +18,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from callstream.dev import scenario
-from callstream.dev.player import ScenarioPlayer, Target
-from callstream.dev.stack import DevStack
-from callstream.testing.broker import BrokerHandle
+from devkit.dev import scenario
+from devkit.dev.player import ScenarioPlayer, Target
+from devkit.dev.stack import DevStack
+from devkit.testing.broker import BrokerHandle
 from tests.integration.e2e.conftest import running_pipeline
 
 RUN = uuid.uuid4().hex

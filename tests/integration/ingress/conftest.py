@@ -22,10 +22,10 @@ from nacl.signing import SigningKey
 
 from callstream.kafka import KafkaConnection, ensure_topics
 from callstream.settings import Settings
-from callstream.testing.broker import BrokerHandle
-from callstream.testing.http import serve_in_thread
-from callstream.testing.kafka import Consumed, consume, end_offsets
 from callstream.topics import Topics, topic_specs
+from devkit.testing.broker import BrokerHandle
+from devkit.testing.http import serve_in_thread
+from devkit.testing.kafka import Consumed, consume, end_offsets
 from ingress.app import ingress_topics
 from ingress.serve import build_app
 from ingress.testing import public_key_b64, wait_for_line

@@ -9,7 +9,7 @@ import httpx
 
 from callstream.kafka import KafkaConnection
 from callstream.records import ToolCall, decode
-from callstream.testing.kafka import consume
+from devkit.testing.kafka import consume
 from tests.integration.ingress.conftest import TOKEN, ingress_process
 
 

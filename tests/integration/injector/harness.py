@@ -24,8 +24,8 @@ from callstream.ids import injection_id
 from callstream.kafka import KafkaConnection, ensure_topics
 from callstream.records import Delivery, Injection, Message, decode, encode, utcnow
 from callstream.settings import Environment, Settings
-from callstream.testing.kafka import Consumed, consume, produce
 from callstream.topics import Topics, topic_specs
+from devkit.testing.kafka import Consumed, consume, produce
 from injector.main import InjectorApp
 
 PARTITIONS = 4

@@ -6,10 +6,10 @@ import logging
 from collections import Counter
 from pathlib import Path
 
-from callstream.emulator import EmulatorControl, EmulatorThread, Faults
 from callstream.kafka import KafkaConnection
-from callstream.testing.kafka import end_offsets
 from callstream.topics import Topics
+from devkit.emulator import EmulatorControl, EmulatorThread, Faults
+from devkit.testing.kafka import end_offsets
 from tests.integration.injector.conftest import API_KEY
 from tests.integration.injector.harness import (
     InjectorProcess,

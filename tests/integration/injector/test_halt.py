@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 from structlog.testing import capture_logs
 
-from callstream.emulator import EmulatorControl, EmulatorThread
 from callstream.kafka import KafkaConnection
 from callstream.topics import Topics
+from devkit.emulator import EmulatorControl, EmulatorThread
 from tests.integration.injector.harness import (
     committed,
     deliveries,

@@ -1,0 +1,1 @@
+"""The development commands of the ``callstream`` CLI: dev, demo, emulator and kafka."""
