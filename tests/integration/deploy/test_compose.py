@@ -40,12 +40,13 @@ REQUIRES = {
 }
 
 
+DEV_PROFILE = {"emulator", "backends", "demo"}
+
+
 def _callstream_services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    image = compose["services"]["ingress"]["image"]
-    found = {name: s for name, s in compose["services"].items() if s.get("image") == image}
-    assert set(found) == {
-        "topics", "ingress", "streams", "injector", "emulator", "backends", "demo",
-    }  # fmt: skip
+    """The services built from this repository's Dockerfile."""
+    found = {name: s for name, s in compose["services"].items() if "build" in s}
+    assert set(found) == {"topics", "ingress", "streams", "injector", *DEV_PROFILE}
     return found
 
 
@@ -161,6 +162,16 @@ def test_with_a_filled_in_env_every_service_starts(monkeypatch: pytest.MonkeyPat
         assert not {k for k in REQUIRES[command] if not env.get(k)}, name
         assert env["TELNYX_BASE_URL" if command == "injector" else "KAFKA_BOOTSTRAP_SERVERS"]
         _load_as_service(monkeypatch, service, env)
+
+
+def test_only_the_dev_profile_runs_the_image_with_devkit() -> None:
+    """Production services run the Dockerfile's runtime target; the dev profile its dev target."""
+    compose = load_compose(COMPOSE, {})
+    for name, service in _callstream_services(compose).items():
+        dev = name in DEV_PROFILE
+        assert service["build"]["target"] == ("dev" if dev else "runtime"), name
+        assert (service.get("profiles") == ["dev"]) == dev, name
+        assert ("dev" in service["image"]) == dev, name
 
 
 def test_workers_can_be_scaled_out() -> None:
