@@ -23,12 +23,13 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.pipeline.plan import BENCH_TOOL
-from callstream.config import AppConfig, demo_config
+from callstream.config import AppConfig
 from callstream.config.messages import MessageSpec
 from callstream.config.tools import ToolSpec
 from callstream.kafka import KafkaConnection
 from callstream.settings import Environment, Settings
 from callstream.topics import Topics
+from devkit.dev.config import demo_config
 from devkit.dev.processes import ProcessGroup, ServiceSpec
 from devkit.dev.stack import DevOptions, DevPorts, DevStack
 from devkit.localkafka.broker import free_port

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from callstream.config import AppConfig, demo_config
+from callstream.config import AppConfig
 from callstream.settings import load_settings
 from callstream.topics import Topics
+from devkit.dev.config import demo_config
 from devkit.dev.player import Target
 from devkit.dev.stack import DevOptions, DevPorts, DevStack
 from devkit.testing.broker import BrokerHandle

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from callstream.config import demo_config, parse_config
+from callstream.config import parse_config
+from devkit.dev.config import demo_config
 from devkit.dev.stack import DevPorts, stack_config
 
 
