@@ -4,7 +4,8 @@ The data dir holds everything of one broker: its storage (``kafka-data/``),
 its configuration, its own log (``broker.log``), and ``broker.json``, the
 record of the running process (pid, start time, ports). ``stop`` ends exactly
 the process recorded there, after checking that pid still belongs to it, so a
-recycled pid is never signalled.
+recycled pid is never signalled. While a broker runs, ``bootstrap.json``
+(``callstream.kafka.local``) tells services where it listens.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 import psutil
 
 from callstream.errors import LocalKafkaError
+from callstream.kafka.local import forget_local_bootstrap, record_local_bootstrap
 from devkit.localkafka.jars import JarCache
 from devkit.localkafka.prerequisites import find_java
 from devkit.localkafka.properties import log4j2_properties, server_properties
@@ -129,14 +131,6 @@ def running_process(state: BrokerState) -> psutil.Process | None:
     return proc
 
 
-def read_running_bootstrap(data_dir: Path) -> str | None:
-    """The bootstrap address of the broker running from ``data_dir``, if one is."""
-    state = read_state(data_dir.expanduser().resolve())
-    if state is None or running_process(state) is None:
-        return None
-    return state.bootstrap
-
-
 class LocalBroker:
     """The Kafka broker whose storage and records live in ``data_dir``."""
 
@@ -223,6 +217,7 @@ class LocalBroker:
             current = self.status()
             if current.running and current.state is not None:
                 progress(f"Kafka is already {current.note}")
+                self._record(current.state)
                 return current.state
             java = find_java(self.java_home)
             libs = self.jars.ensure(progress)
@@ -261,6 +256,7 @@ class LocalBroker:
                 self._reap(proc.pid)
                 self._write_state(replace(state, pid=None, create_time=None))
                 raise
+            self._record(state)
             return state
 
     def stop(self, *, timeout_s: float = 30.0, progress: Progress = _quiet) -> BrokerState | None:
@@ -270,6 +266,7 @@ class LocalBroker:
             if state is None:
                 return None
             proc = running_process(state)
+            forget_local_bootstrap(self.data_dir)
             if proc is not None:
                 progress(f"Stopping Kafka (pid {state.pid})...")
                 self._terminate(proc, timeout_s)
@@ -279,6 +276,11 @@ class LocalBroker:
             return state if proc is not None else None
 
     # -- helpers ------------------------------------------------------------------
+    def _record(self, state: BrokerState) -> None:
+        # Where services find this broker when KAFKA_BOOTSTRAP_SERVERS is unset.
+        assert state.pid is not None
+        record_local_bootstrap(self.data_dir, host="127.0.0.1", port=state.port, pid=state.pid)
+
     @staticmethod
     def _choose_port(port: int | None, previous: BrokerState | None) -> int:
         if port == 0:

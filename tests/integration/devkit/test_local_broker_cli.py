@@ -1,4 +1,5 @@
-"""``callstream kafka start|status|stop`` as real processes, twice on one data dir."""
+"""``callstream kafka start|status|stop`` as real processes, twice on one data dir; services
+find the running broker through its record, and not once it has stopped."""
 
 from __future__ import annotations
 
@@ -16,8 +17,12 @@ from devkit.testing.skips import missing_prerequisite
 
 
 def _kafka(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return _callstream(env, "kafka", *args)
+
+
+def _callstream(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "callstream_cli", "kafka", *args],
+        [sys.executable, "-m", "callstream_cli", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -46,6 +51,9 @@ def test_start_status_stop_then_restart_reuses_jars_and_data(tmp_path: Path) -> 
         assert state["bootstrap"].startswith("127.0.0.1:")
         pid = state["pid"]
         assert "kafka.Kafka" in psutil.Process(pid).cmdline()
+        found = _callstream(env, "topics", "create", "--partitions", "1")
+        assert found.returncode == 0, found.stderr
+        assert f"on local broker {state['bootstrap']}" in found.stdout, "found through its record"
         meta = (data_dir / "kafka-data" / "meta.properties").read_text()
     finally:
         stopped = _kafka(env, "stop")
@@ -53,6 +61,9 @@ def test_start_status_stop_then_restart_reuses_jars_and_data(tmp_path: Path) -> 
     assert f"pid {pid}" in stopped.stdout
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     assert _kafka(env, "status").returncode == 3
+    gone = _callstream(env, "topics", "create")
+    assert gone.returncode == 2, "a stopped broker is not found"
+    assert "no local Kafka broker is running" in gone.stderr
 
     again = _kafka(env, "start", "--port", "0")
     try:
