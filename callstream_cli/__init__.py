@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from callstream import __version__
-from callstream.errors import CallstreamError, ConfigError, PrerequisiteMissing
+from callstream.errors import CallstreamError, ConfigError
 from callstream_cli.dlq import dlq
 from callstream_cli.ingress import ingress
 from callstream_cli.injector import injector
@@ -22,6 +22,7 @@ from devkit.commands.demo import demo
 from devkit.commands.dev import dev
 from devkit.commands.emulator import emulator
 from devkit.commands.kafka import kafka
+from devkit.errors import PrerequisiteMissing
 
 # Exit codes: 1 a runtime failure, 2 bad usage or configuration (fix and rerun).
 EXIT_FAILURE = 1

@@ -18,9 +18,9 @@ from typing import Annotated, cast
 from fastapi import Depends, Header, Path, Request
 
 from callstream.config.sources import SourceSpec
-from callstream.errors import RequestRejected
 from callstream.ids import MAX_CALL_CONTROL_ID_LENGTH, CallControlId
 from ingress.access import bearer_token, require_token
+from ingress.errors import RequestRejected
 from ingress.identity import MAX_IDEMPOTENCY_KEY_LENGTH
 from ingress.openapi import CALL_CONTROL_ID_SCHEMA, TOOL_NAME_PATTERN
 from ingress.service import IngressService

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from callstream.errors import RequestRejected
+from ingress.errors import RequestRejected
 
 log = structlog.get_logger(__name__)
 

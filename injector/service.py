@@ -27,12 +27,13 @@ import structlog
 from confluent_kafka import Message
 
 from callstream.config.services import InjectorConfig
-from callstream.errors import CredentialsRejected, RecordError
+from callstream.errors import RecordError
 from callstream.ops import Health
 from callstream.records import Injection, decode, utcnow
 from injector.backlog import Backlog
 from injector.client import AddMessagesClient
 from injector.delivery import Abandoned, Halted
+from injector.errors import CredentialsRejected
 from injector.jobs import Job, Lane, writes_for
 from injector.memory import RecentSet
 from injector.metrics import InjectorMetrics

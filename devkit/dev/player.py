@@ -22,13 +22,14 @@ from typing import Any
 import httpx
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from callstream.errors import DevStackError, RecordError
+from callstream.errors import RecordError
 from callstream.kafka import KafkaConnection, consumer_config, producer_config
 from callstream.records import DeadLetter, Delivery, Injection, decode
 from callstream.topics import Topics
 from devkit.dev import scenario
 from devkit.dev.timeline import Row, delivered_rows
 from devkit.emulator import EmulatorControl
+from devkit.errors import DevStackError
 
 Progress = Callable[[str, float], None]
 """Called while waiting: what is awaited, seconds waited so far."""

@@ -21,7 +21,7 @@ from types import TracebackType
 
 import httpx
 
-from callstream.errors import DevStackError
+from devkit.errors import DevStackError
 
 Progress = Callable[[str], None]
 

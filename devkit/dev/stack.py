@@ -29,13 +29,13 @@ import yaml
 from pydantic import HttpUrl
 
 from callstream.config import AppConfig
-from callstream.errors import DevStackError
 from callstream.kafka import KafkaConnection, ensure_topics, resolve_connection
 from callstream.settings import Settings
 from callstream.topics import Topics, topic_specs
 from devkit.dev.config import demo_config
 from devkit.dev.processes import ProcessGroup, Running, ServiceSpec
 from devkit.emulator.webhooks import WebhookSigner
+from devkit.errors import DevStackError
 from devkit.localkafka import JarCache, LocalBroker
 from devkit.localkafka.broker import DEFAULT_PORT, free_port, port_in_use
 

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import psutil
 
-from callstream.errors import LocalKafkaError
 from callstream.kafka.local import forget_local_bootstrap, record_local_bootstrap
+from devkit.errors import LocalKafkaError
 from devkit.localkafka.jars import JarCache
 from devkit.localkafka.prerequisites import find_java
 from devkit.localkafka.properties import log4j2_properties, server_properties

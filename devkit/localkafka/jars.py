@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from callstream.errors import LocalKafkaError
+from devkit.errors import LocalKafkaError
 from devkit.localkafka.prerequisites import find_maven
 
 _VERSION = re.compile(r"<kafka\.version>([^<]+)</kafka\.version>")

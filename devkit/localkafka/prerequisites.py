@@ -8,7 +8,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from callstream.errors import PrerequisiteMissing
+from devkit.errors import PrerequisiteMissing
 
 MIN_JAVA = 17
 

@@ -15,10 +15,11 @@ import structlog
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
-from callstream.errors import RecordError, RequestRejected
+from callstream.errors import RecordError
 from callstream.records import source_event_from_raw
 from ingress.bodies import check_content_type, parse_json_object, read_body
 from ingress.deps import SourceCaller
+from ingress.errors import RequestRejected
 from ingress.openapi import JSON_OBJECT, error_responses, json_body
 from ingress.routes import answer
 

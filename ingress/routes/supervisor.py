@@ -9,11 +9,11 @@ import structlog
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from callstream.errors import RequestRejected
 from callstream.records import Role, SupervisorMessage, encode
 from callstream.records.supervisor import MAX_CONTENT_CHARS
 from ingress.bodies import check_content_type, parse_json_object, read_body
 from ingress.deps import CallControlIdPath, IdempotencyKey, SupervisorCaller
+from ingress.errors import RequestRejected
 from ingress.identity import supervisor_message_id
 from ingress.openapi import error_responses, json_body
 from ingress.routes import answer

@@ -9,10 +9,10 @@ import structlog
 from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel
 
-from callstream.errors import RequestRejected, WebhookSignatureError
 from callstream.records import encode
 from ingress.bodies import check_content_type, parse_json_object, read_body
 from ingress.deps import Service
+from ingress.errors import RequestRejected, WebhookSignatureError
 from ingress.openapi import TELNYX_WEBHOOK, error_responses, json_body
 from ingress.routes import answer
 from ingress.signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER

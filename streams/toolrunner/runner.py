@@ -26,8 +26,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from callstream.config import BackendSpec
-from callstream.errors import ToolBackendRejected, ToolBackendUnavailable
 from callstream.records import ToolCall, ToolResult
+from streams.errors import ToolBackendRejected, ToolBackendUnavailable
 from streams.toolrunner.http import BackendClient
 
 USER_AGENT = "callstream-tool-runner"

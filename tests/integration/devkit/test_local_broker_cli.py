@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psutil
 
-from callstream.errors import PrerequisiteMissing
+from devkit.errors import PrerequisiteMissing
 from devkit.localkafka import find_java
 from devkit.testing.skips import missing_prerequisite
 

@@ -7,7 +7,7 @@ import base64
 import pytest
 from nacl.signing import SigningKey
 
-from callstream.errors import WebhookSignatureError
+from ingress.errors import WebhookSignatureError
 from ingress.signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookVerifier
 from ingress.testing import public_key_b64, telnyx_signature_headers
 

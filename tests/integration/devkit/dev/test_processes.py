@@ -9,8 +9,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from callstream.errors import DevStackError
 from devkit.dev.processes import ProcessGroup, ServiceSpec
+from devkit.errors import DevStackError
 from devkit.localkafka.broker import free_port
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from callstream.errors import PrerequisiteMissing
+from devkit.errors import PrerequisiteMissing
 from devkit.localkafka.prerequisites import find_java, find_maven, parse_java_major
 
 
