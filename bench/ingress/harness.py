@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from ingress.testing import wait_for_line
+from devkit.testing.lines import wait_for_line
 
 LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
 

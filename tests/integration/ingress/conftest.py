@@ -26,9 +26,10 @@ from callstream.topics import Topics, topic_specs
 from devkit.testing.broker import BrokerHandle
 from devkit.testing.http import serve_in_thread
 from devkit.testing.kafka import Consumed, consume, end_offsets
+from devkit.testing.lines import wait_for_line
+from devkit.testing.webhooks import public_key_b64
 from ingress.app import ingress_topics
 from ingress.serve import build_app
-from ingress.testing import public_key_b64, wait_for_line
 from tests.ingress_support import make_settings
 
 TOKEN = "integration-ingress-token"

@@ -22,9 +22,10 @@ from prometheus_client import CollectorRegistry
 
 from callstream.errors import KafkaUnavailable, ProducerQueueFull, PublishFailed
 from callstream.records import CallEvent, SupervisorMessage, ToolCall, decode
+from devkit.testing.webhooks import public_key_b64, telnyx_signature_headers
 from ingress.app import create_app
 from ingress.metrics import IngressMetrics
-from ingress.testing import MemoryPublisher, public_key_b64, telnyx_signature_headers
+from ingress.testing import MemoryPublisher
 from tests.ingress_support import make_settings
 
 NOW = 1_800_000_000.0
