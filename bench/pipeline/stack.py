@@ -30,8 +30,8 @@ from callstream.kafka import KafkaConnection
 from callstream.settings import Environment, Settings
 from callstream.topics import Topics
 from devkit.dev.config import demo_config
+from devkit.dev.pipeline import DevOptions, DevPorts, DevStack
 from devkit.dev.processes import ProcessGroup, ServiceSpec
-from devkit.dev.stack import DevOptions, DevPorts, DevStack
 from devkit.localkafka.broker import free_port
 
 # Variables a developer may have set that would change what the stack runs.

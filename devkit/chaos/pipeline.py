@@ -30,9 +30,9 @@ from callstream.config import AppConfig
 from callstream.settings import Settings
 from callstream.topics import Topics
 from devkit.dev.config import demo_config
+from devkit.dev.pipeline import DevOptions, DevPorts, DevStack
 from devkit.dev.player import Target
 from devkit.dev.processes import ProcessGroup, Running, ServiceSpec
-from devkit.dev.stack import DevOptions, DevPorts, DevStack
 from devkit.errors import DevStackError
 from devkit.localkafka import JarCache, LocalBroker
 from devkit.localkafka.broker import free_port

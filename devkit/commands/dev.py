@@ -43,7 +43,7 @@ def dev(free_ports: bool, state_dir: Path | None) -> None:
     remote side. Each service is a separate process with its log in the state
     dir; Ctrl-C stops everything this command started.
     """
-    from devkit.dev.stack import DevOptions, DevPorts, DevStack, check_ports_free
+    from devkit.dev.pipeline import DevOptions, DevPorts, DevStack, check_ports_free
 
     settings = load_settings()
     ports = DevPorts.free() if free_ports else DevPorts()

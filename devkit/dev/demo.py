@@ -14,8 +14,8 @@ from pathlib import Path
 
 from callstream.settings import Settings
 from callstream.topics import Topics
+from devkit.dev.pipeline import DevOptions, DevPorts, DevStack
 from devkit.dev.player import Outcome, ScenarioPlayer, Target
-from devkit.dev.stack import DevOptions, DevPorts, DevStack
 from devkit.dev.timeline import render_table, to_json
 
 Echo = Callable[..., None]

@@ -20,8 +20,8 @@ from callstream.config import AppConfig
 from callstream.settings import load_settings
 from callstream.topics import Topics
 from devkit.dev.config import demo_config
+from devkit.dev.pipeline import DevOptions, DevPorts, DevStack
 from devkit.dev.player import Target
-from devkit.dev.stack import DevOptions, DevPorts, DevStack
 from devkit.testing.broker import BrokerHandle
 
 # Variables a developer may have set that would change what the stack runs.

@@ -9,8 +9,8 @@ from confluent_kafka import Producer
 from callstream.kafka import producer_config
 from callstream.records import DeadLetter
 from devkit.dev import scenario
+from devkit.dev.pipeline import DevStack
 from devkit.dev.player import Outcome, ScenarioPlayer, Target
-from devkit.dev.stack import DevStack
 from devkit.emulator import EmulatorControl
 from devkit.testing.kafka import consume
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from devkit.dev import scenario
 from devkit.dev.demo import report
+from devkit.dev.pipeline import DevStack
 from devkit.dev.player import ScenarioPlayer, Target
-from devkit.dev.stack import DevStack
 from devkit.emulator import EmulatorControl
 from devkit.testing.broker import BrokerHandle
 

@@ -19,8 +19,8 @@ import httpx
 import pytest
 
 from devkit.dev import scenario
+from devkit.dev.pipeline import DevStack
 from devkit.dev.player import ScenarioPlayer, Target
-from devkit.dev.stack import DevStack
 from devkit.testing.broker import BrokerHandle
 from tests.integration.e2e.conftest import running_pipeline
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from callstream.config import parse_config
 from devkit.dev.config import demo_config
-from devkit.dev.stack import DevPorts, stack_config
+from devkit.dev.pipeline import DevPorts, stack_config
 
 
 def test_demo_backends_move_to_the_stack_port_and_ports_are_filled_in() -> None:
