@@ -125,7 +125,7 @@ def run(args: argparse.Namespace, conn: KafkaConnection, broker_pid: int | None)
         )
 
     print("load generator ceiling (against a do-nothing server) ...", flush=True)
-    with harness.null_server() as null:
+    with harness.null_server(RESULTS) as null:
         report["generator_ceiling"] = harness.load(
             null.url,
             mode="saturate",
@@ -153,7 +153,7 @@ def run(args: argparse.Namespace, conn: KafkaConnection, broker_pid: int | None)
     with harness.ingress_process(
         env,
         workers=args.workers,
-        log_path=RESULTS / "ingress-bench-server.log",
+        log_dir=RESULTS,
         profile_path=profile,
     ) as served:
         groups = {"ingress": served.processes()}

@@ -25,17 +25,11 @@ from typing import Any
 
 from callstream.settings import Settings, load_settings
 from devkit.chaos import report
-from devkit.chaos.pipeline import ChaosPipeline, OwnedBroker, chaos_config
-from devkit.chaos.scenarios import NEEDS_OWN_BROKER, SCENARIOS, Context
+from devkit.chaos.broker import OwnedBroker
+from devkit.chaos.scenarios import NEEDS_OWN_BROKER, SCENARIOS, Context, chaos_pipeline
 from devkit.chaos.scenarios.base import Result, Timing
 from devkit.chaos.senders import LoadPlan
-
-# Variables that would change what the pipeline runs; the run sets its own.
-CLEARED = (
-    "TELNYX_BASE_URL", "TELNYX_API_KEY", "TELNYX_PUBLIC_KEY", "CALLSTREAM_CONFIG",
-    "CALLSTREAM_INGRESS_TOKEN", "CALLSTREAM_TOKEN_CRM", "CALLSTREAM_TOKEN_FRAUD",
-    "CALLSTREAM_TOKEN_TICKETING", "CALLSTREAM_EMULATOR_SIGNING_KEY",
-)  # fmt: skip
+from devkit.dev.config import without_developer_settings
 
 
 def _say(message: str) -> None:
@@ -76,7 +70,7 @@ def _run(keys: list[str], context: Context) -> list[Result]:
             result = SCENARIOS[key](context)
         except Exception:  # noqa: BLE001 - one broken scenario is reported; the others still run
             _say(f"scenario {key} failed to run:\n{traceback.format_exc()}")
-            dead = context.pipeline.dead()
+            dead = [running.service.name for running in context.pipeline.exited()]
             if dead:
                 _say(f"services died: {dead}; stopping the run")
                 break
@@ -92,7 +86,7 @@ def _run(keys: list[str], context: Context) -> list[Result]:
             _say(f"  [{'ok' if check.ok else 'FAILED'}] {check.name}: {check.detail}")
         for problem in verdict.problems:
             _say(f"  [FAILED] {problem}")
-        context.pipeline.wait_all_ready()
+        context.pipeline.stack.wait_all_ready()
     return results
 
 
@@ -128,14 +122,12 @@ def main(argv: list[str] | None = None) -> int:
             broker.start()
             bootstrap = broker.bootstrap
         prefix = f"chaos{os.getpid()}."
-        config = chaos_config(prefix)
-        base_env = {k: v for k, v in os.environ.items() if k not in CLEARED}
+        base_env = without_developer_settings(os.environ)
         base_env |= {"KAFKA_BOOTSTRAP_SERVERS": bootstrap, "CALLSTREAM_TOPIC_PREFIX": prefix}
-        with ChaosPipeline(
+        with chaos_pipeline(
             _child_settings(settings, bootstrap, prefix),
             base_env=base_env,
             state_dir=state / "pipeline",
-            config=config,
             progress=_say,
         ) as pipeline:
             context = Context(

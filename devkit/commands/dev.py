@@ -43,7 +43,7 @@ def dev(free_ports: bool, state_dir: Path | None) -> None:
     remote side. Each service is a separate process with its log in the state
     dir; Ctrl-C stops everything this command started.
     """
-    from devkit.dev.pipeline import DevOptions, DevPorts, DevStack, check_ports_free
+    from devkit.dev.pipeline import DevOptions, DevPorts, LocalPipeline, check_ports_free
 
     settings = load_settings()
     ports = DevPorts.free() if free_ports else DevPorts()
@@ -56,29 +56,32 @@ def dev(free_ports: bool, state_dir: Path | None) -> None:
         click.echo(f"  {line}", err=True)
 
     try:
-        with DevStack(
+        with LocalPipeline(
             settings,
             base_env=os.environ,
             state_dir=state,
             options=DevOptions(ports=ports),
             progress=progress,
-        ) as stack:
+        ) as pipeline:
             click.echo("callstream is running:")
-            click.echo(f"  ingress     {stack.ingress_url}  (docs: {stack.ingress_url}/docs)")
+            click.echo(f"  ingress     {pipeline.ingress_url}  (docs: {pipeline.ingress_url}/docs)")
             click.echo(f"  streams     http://127.0.0.1:{ports.streams_ops}/metrics")
             click.echo(f"  injector    http://127.0.0.1:{ports.injector_ops}/metrics")
-            if stack.uses_emulator:
-                click.echo(f"  emulator    {stack.emulator_url}/_emulator/calls  (the remote side)")
+            if pipeline.uses_emulator:
+                click.echo(
+                    f"  emulator    {pipeline.emulator_url}/_emulator/calls  (the remote side)"
+                )
             click.echo(f"  backends    http://127.0.0.1:{ports.backends}  (orders, loyalty)")
-            click.echo(f"  kafka       {stack.env['KAFKA_BOOTSTRAP_SERVERS']}")
+            click.echo(f"  kafka       {pipeline.env['KAFKA_BOOTSTRAP_SERVERS']}")
             click.echo(f"  logs        {state / 'logs'}")
-            click.echo(f"  credentials source {stack.env_file}")
+            click.echo(f"  credentials source {pipeline.env_file}")
             click.echo("Ctrl-C stops everything.")
-            while not (dead := stack.exited()):
+            while not (dead := pipeline.exited()):
                 time.sleep(0.5)  # a supervisor's watch interval, not synchronisation
             for running in dead:
                 click.echo(
-                    f"{running.spec.name} exited ({running.process.returncode}); end of its log:\n"
+                    f"{running.service.name} exited ({running.process.returncode}); "
+                    f"end of its log:\n"
                     f"{running.log_tail()}",
                     err=True,
                 )

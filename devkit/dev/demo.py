@@ -13,8 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from callstream.settings import Settings
-from callstream.topics import Topics
-from devkit.dev.pipeline import DevOptions, DevPorts, DevStack
+from devkit.dev.pipeline import DevOptions, DevPorts, LocalPipeline
 from devkit.dev.player import Outcome, ScenarioPlayer, Target
 from devkit.dev.timeline import render_table, to_json
 
@@ -92,25 +91,13 @@ def run_demo(
     echo("Starting the pipeline (broker, topics, emulator, backends, services)...", err=True)
     with (
         tempfile.TemporaryDirectory(prefix="callstream-demo-") as state,
-        DevStack(
+        LocalPipeline(
             settings,
             base_env=base_env,
             state_dir=Path(state),
             options=options or DevOptions(ports=DevPorts.free()),
             progress=lambda line: echo(f"  {line}", err=True),
-        ) as stack,
+        ) as pipeline,
     ):
-        if stack.conn is None or stack.config is None:
-            raise RuntimeError("the stack reported ready without a broker or a config")
-        target = Target(
-            ingress_url=stack.ingress_url,
-            emulator_url=stack.emulator_url,
-            token=stack.env["CALLSTREAM_INGRESS_TOKEN"],
-            conn=stack.conn,
-            topics=Topics(
-                prefix=settings.topics.prefix,
-                sources={name: spec.topic for name, spec in stack.config.sources.items()},
-            ),
-        )
         echo("Pipeline ready; playing the reference scenario.", err=True)
-        return play(target, timeout_s=timeout_s, json_path=json_path, echo=echo)
+        return play(pipeline.target, timeout_s=timeout_s, json_path=json_path, echo=echo)

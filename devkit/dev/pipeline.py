@@ -1,12 +1,15 @@
 """The whole pipeline on this machine: what ``callstream dev`` runs and ``callstream demo`` plays.
 
-``DevStack`` is a context manager. Entering it starts the local broker
+``LocalPipeline`` is a context manager. Entering it starts the local broker
 (unless ``KAFKA_BOOTSTRAP_SERVERS`` names one), creates the topics, writes
 the configuration the services share, starts every service as a real process
-(the demo backends; the call-control emulator when ``TELNYX_BASE_URL`` is
-unset; streams; injector; ingress) and waits until each answers its readiness
-probe. Leaving it stops everything it started, newest first, and the broker
-only if this stack started it.
+on the one ``Stack`` (the demo backends; the call-control emulator when
+``TELNYX_BASE_URL`` is unset; streams; injector; ingress), each on the port
+the ``DevPorts`` name, and waits until each answers its readiness probe. The
+fault suite, the benchmark and the end-to-end tests run the same pipeline and
+reach its processes through ``stack`` (kill, restart, add workers, measure).
+Leaving it stops everything it started, newest first, and the broker only if
+this pipeline started it.
 
 Secrets for the local run (the emulator's API key and signing key, the
 ingress token) are generated per run unless the environment sets them, handed
@@ -18,7 +21,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,11 +35,12 @@ from callstream.kafka import KafkaConnection, ensure_topics, resolve_connection
 from callstream.settings import Settings
 from callstream.topics import Topics, topic_specs
 from devkit.dev.config import demo_config
-from devkit.dev.processes import ProcessGroup, Running, ServiceSpec
+from devkit.dev.player import Target
 from devkit.emulator.webhooks import WebhookSigner
 from devkit.errors import DevStackError
 from devkit.localkafka import JarCache, LocalBroker
-from devkit.localkafka.broker import DEFAULT_PORT, free_port, port_in_use
+from devkit.localkafka.broker import DEFAULT_PORT
+from devkit.stack import Running, Service, Stack, free_port, port_in_use, services
 
 Progress = Callable[[str], None]
 
@@ -108,7 +111,7 @@ def stack_config(config: AppConfig, ports: DevPorts) -> AppConfig:
     )
 
 
-class DevStack:
+class LocalPipeline:
     """Every callstream service, the broker and the remote, running locally."""
 
     def __init__(
@@ -126,13 +129,14 @@ class DevStack:
         self.options = options or DevOptions()
         self.ports = self.options.ports
         self._progress = progress
-        self._group = ProcessGroup(state_dir / "logs", progress)
+        self.stack = Stack(state_dir / "logs", progress)
         self._broker: LocalBroker | None = None
         # The emulator plays the remote unless the user named a real one.
         self.uses_emulator = not base_env.get("TELNYX_BASE_URL")
-        self.conn: KafkaConnection | None = None
-        self.config: AppConfig | None = None
+        self._conn: KafkaConnection | None = None
+        self._config: AppConfig | None = None
         self.env: dict[str, str] = {}
+        """The services' environment (it holds the run's secrets: never print it)."""
 
     # -- addresses -------------------------------------------------------------
     @property
@@ -148,13 +152,44 @@ class DevStack:
         return self.state_dir / "env"
 
     @property
-    def running(self) -> list[Running]:
-        return list(self._group.running)
+    def conn(self) -> KafkaConnection:
+        """The broker the services use."""
+        if self._conn is None:
+            raise DevStackError("the pipeline is not running: enter it first")
+        return self._conn
+
+    @property
+    def config(self) -> AppConfig:
+        """The configuration the services run with."""
+        if self._config is None:
+            raise DevStackError("the pipeline is not running: enter it first")
+        return self._config
+
+    @property
+    def token(self) -> str:
+        """The ingress's bearer token."""
+        return self.env["CALLSTREAM_INGRESS_TOKEN"]
+
+    @property
+    def topics(self) -> Topics:
+        """The topics the services use (the prefix, and the configured sources' topics)."""
+        sources = {name: spec.topic for name, spec in self.config.sources.items()}
+        return Topics(prefix=self._settings.topics.prefix, sources=sources)
+
+    @property
+    def target(self) -> Target:
+        """What a scenario player or a load driver needs to reach the running pipeline."""
+        return Target(
+            ingress_url=self.ingress_url,
+            emulator_url=self.emulator_url,
+            token=self.token,
+            conn=self.conn,
+            topics=self.topics,
+        )
 
     # -- lifecycle ---------------------------------------------------------------
     def __enter__(self) -> Self:
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        self._group.__enter__()
         try:
             self._start()
         except BaseException:
@@ -168,7 +203,7 @@ class DevStack:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._group.stop_all()
+        self.stack.stop_all()
         if self._broker is not None:
             self._progress("stopping the local Kafka broker this run started")
             self._broker.stop()
@@ -176,22 +211,27 @@ class DevStack:
 
     def exited(self) -> list[Running]:
         """Services that stopped on their own (the dev loop watches this)."""
-        return self._group.exited()
+        return self.stack.exited()
+
+    # -- more workers ---------------------------------------------------------------
+    def add_streams_worker(self, name: str) -> Running:
+        """A further streams worker in the same group, with its own data dir and ops port."""
+        data_dir = self.state_dir / f"{name}-data"
+        return self.stack.start(services.streams(self.env, name=name, data_dir=data_dir))
+
+    def add_injector(self, name: str) -> Running:
+        """A further injector in the same group, with its own ops port."""
+        return self.stack.start(services.injector(self.env, name=name))
 
     def _start(self) -> None:
-        settings = self._settings
-        self.conn = self._kafka()
-        self.config = self._config()
+        self._conn = self._kafka()
+        self._config = self._configuration()
         config_path = self.state_dir / "config.yaml"
         config_path.write_text(yaml.safe_dump(self.config.model_dump(mode="json"), sort_keys=False))
-        topics = Topics(
-            prefix=settings.topics.prefix,
-            sources={name: spec.topic for name, spec in self.config.sources.items()},
-        )
         report = ensure_topics(
             self.conn,
             topic_specs(
-                topics,
+                self.topics,
                 partitions=self.config.topics.partitions,
                 replication_factor=self.config.topics.replication_factor,
             ),
@@ -199,11 +239,11 @@ class DevStack:
         self._progress(f"topics: {len(report.created)} created, {len(report.existing)} existed")
         self.env = self._child_env(config_path)
         self._write_env_file()
-        for spec in self._services():
-            self._group.start(spec)
-        for running in self._group.running:
-            self._progress(f"waiting for {running.spec.name}...")
-            self._group.wait_ready(running, timeout_s=READY_TIMEOUT_S)
+        for service in self._services():
+            self.stack.start(service, wait=False)
+        for running in self.stack.running:
+            self._progress(f"waiting for {running.service.name}...")
+            self.stack.wait_ready(running.service.name, READY_TIMEOUT_S)
 
     def _kafka(self) -> KafkaConnection:
         settings = self._settings
@@ -223,7 +263,7 @@ class DevStack:
         self._broker = broker
         return KafkaConnection(bootstrap_servers=state.bootstrap, local=True)
 
-    def _config(self) -> AppConfig:
+    def _configuration(self) -> AppConfig:
         if self.options.config is not None:
             return stack_config(self.options.config, self.ports)
         if self._settings.env.callstream_config is None:
@@ -231,7 +271,6 @@ class DevStack:
         return stack_config(self._settings.config, self.ports)
 
     def _child_env(self, config_path: Path) -> dict[str, str]:
-        assert self.conn is not None
         env = dict(self._base_env) | {
             "KAFKA_BOOTSTRAP_SERVERS": self.conn.bootstrap_servers,
             "CALLSTREAM_CONFIG": str(config_path),
@@ -261,27 +300,27 @@ class DevStack:
         with os.fdopen(fd, "w") as handle:
             handle.writelines(lines)
 
-    def _services(self) -> list[ServiceSpec]:
+    def _services(self) -> list[Service]:
         """What to run, in start order (the remote side first, the front door last)."""
-        me = [sys.executable, "-m", "callstream_cli"]
-        ports, env, local = self.ports, self.env, "http://127.0.0.1"
-        backends = [sys.executable, "-m", "devkit.dev.backends", "--port", str(ports.backends)]
-        backends += ["--orders-delay", str(self.options.orders_delay_s)]
-        backends += ["--loyalty-delay", str(self.options.loyalty_delay_s)]
-        services = [ServiceSpec("backends", backends, env, f"{local}:{ports.backends}/readyz")]
-        if self.uses_emulator:
-            emulator = [*me, "emulator", "--port", str(ports.emulator)]
-            emulator += ["--ingress-url", self.ingress_url]
-            services.append(
-                ServiceSpec("emulator", emulator, env, f"{self.emulator_url}/_emulator/info")
+        ports, env, options = self.ports, self.env, self.options
+        started = [
+            services.backends(
+                env,
+                port=ports.backends,
+                orders_delay_s=options.orders_delay_s,
+                loyalty_delay_s=options.loyalty_delay_s,
             )
-        streams = [*me, "streams", "--data-dir", str(self.state_dir / "streams-data")]
-        ingress = [*me, "ingress", "--port", str(ports.ingress)]
+        ]
+        if self.uses_emulator:
+            started.append(
+                services.emulator(env, port=ports.emulator, ingress_url=self.ingress_url)
+            )
+        data_dir = self.state_dir / "streams-data"
         return [
-            *services,
-            ServiceSpec("streams", streams, env, f"{local}:{ports.streams_ops}/readyz"),
-            ServiceSpec("injector", [*me, "injector"], env, f"{local}:{ports.injector_ops}/readyz"),
-            ServiceSpec("ingress", ingress, env, f"{self.ingress_url}/readyz"),
+            *started,
+            services.streams(env, data_dir=data_dir, port=ports.streams_ops),
+            services.injector(env, port=ports.injector_ops),
+            services.ingress(env, port=ports.ingress),
         ]
 
 

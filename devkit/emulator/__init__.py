@@ -3,8 +3,8 @@
 Importable and real, not a test stub: ``create_app`` is an ASGI app that
 checks the bearer key, validates bodies, keeps calls live or ended, dedupes
 ``command_id`` within the window the real API promises, records a transcript
-per call, and injects faults on request. ``EmulatorThread`` and
-``EmulatorProcess`` serve it; ``EmulatorControl`` drives its control API.
+per call, and injects faults on request. ``EmulatorThread`` serves it (and
+``callstream emulator`` as a process); ``EmulatorControl`` drives its control API.
 """
 
 from devkit.emulator.app import DEFAULT_BASE_PATH, create_app
@@ -13,7 +13,6 @@ from devkit.emulator.client import EmulatorControl
 from devkit.emulator.faults import FaultDecision, FaultPlan, FaultRule, Faults
 from devkit.emulator.server import (
     EmulatorOptions,
-    EmulatorProcess,
     EmulatorThread,
     build_server,
 )
@@ -25,7 +24,6 @@ __all__ = [
     "CallBook",
     "EmulatorControl",
     "EmulatorOptions",
-    "EmulatorProcess",
     "EmulatorThread",
     "FaultDecision",
     "FaultPlan",

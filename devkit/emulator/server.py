@@ -1,20 +1,17 @@
-"""Running the emulator: in a thread of this process, or in a process of its own.
+"""Running the emulator in a thread of this process, for tests that want it beside them.
 
-``EmulatorThread`` suits tests that want the emulator beside them;
-``EmulatorProcess`` suits benchmarks (its CPU is not the measured process's,
-and its pid can be watched). Both serve on loopback, on a free port unless told
-otherwise, and are context managers that stop what they started.
+``EmulatorThread`` serves on loopback, on a free port unless told otherwise,
+and is a context manager that stops what it started. As a process of its own
+(its CPU apart from the measured process's) it runs as ``callstream
+emulator`` on devkit's ``Stack`` (``devkit.stack.services.emulator``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import multiprocessing
 import threading
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 import uvicorn
 
@@ -114,74 +111,6 @@ class EmulatorThread(_Urls):
         self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(10)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-
-def _child(options: EmulatorOptions, conn: Connection) -> None:
-    server = build_server(options)
-
-    async def serve_and_report() -> None:
-        task = asyncio.create_task(server.serve())
-        # uvicorn announces its start only as a flag, so it is polled.
-        while not server.started and not task.done():  # noqa: ASYNC110
-            await asyncio.sleep(0.01)
-        conn.send(bound_port(server) if server.started else 0)
-        await task
-
-    loop_factory: Any = server.config.get_loop_factory()
-    with asyncio.Runner(loop_factory=loop_factory) as runner:
-        runner.run(serve_and_report())
-
-
-class EmulatorProcess(_Urls):
-    """The emulator in a process of its own (spawned, so nothing of this process leaks in)."""
-
-    def __init__(self, options: EmulatorOptions) -> None:
-        self._host = options.host
-        self._base_path = options.base_path
-        self._options = options
-        self._process: multiprocessing.process.BaseProcess | None = None
-        self.port = 0
-
-    @property
-    def pid(self) -> int:
-        assert self._process is not None
-        assert self._process.pid is not None
-        return self._process.pid
-
-    def start(self) -> Self:
-        context = multiprocessing.get_context("spawn")
-        parent, child = context.Pipe(duplex=False)
-        self._process = context.Process(
-            target=_child, args=(self._options, child), name="emulator", daemon=True
-        )
-        self._process.start()
-        child.close()
-        if not parent.poll(START_TIMEOUT_S):
-            self.stop()
-            raise RuntimeError("the emulator process did not start in time")
-        self.port = int(parent.recv())
-        if not self.port:
-            self.stop()
-            raise RuntimeError("the emulator process could not serve")
-        return self
-
-    def stop(self) -> None:
-        if self._process is None:
-            return
-        if self._process.is_alive():
-            self._process.terminate()  # SIGTERM: uvicorn shuts down cleanly
-            self._process.join(10)
-        if self._process.is_alive():
-            self._process.kill()
-            self._process.join(5)
 
     def __enter__(self) -> Self:
         return self.start()

@@ -30,6 +30,7 @@ from devkit.errors import LocalKafkaError
 from devkit.localkafka.jars import JarCache
 from devkit.localkafka.prerequisites import find_java
 from devkit.localkafka.properties import log4j2_properties, server_properties
+from devkit.stack.ports import free_port, port_in_use
 
 DEFAULT_PORT = 9092
 MAIN_CLASS = "kafka.Kafka"
@@ -65,29 +66,6 @@ class BrokerStatus:
     running: bool
     state: BrokerState | None
     note: str
-
-
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def port_in_use(port: int) -> bool:
-    """Whether something already listens on ``port`` on 127.0.0.1."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        # As a server binds (the JVM and uvicorn set it too): connections of a
-        # process that just exited linger in TIME_WAIT for a minute and hold the
-        # port for a plain bind, but nothing listens there; a restart on the same
-        # port must be allowed.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return True
-    return False
 
 
 def new_cluster_id() -> str:

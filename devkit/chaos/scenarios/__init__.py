@@ -7,10 +7,12 @@ runs last: it is the one fault that touches every service at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
-from devkit.chaos.pipeline import ChaosPipeline, OwnedBroker
+from callstream.settings import Settings
+from devkit.chaos.broker import OwnedBroker
 from devkit.chaos.scenarios import inputs, processes, remote
 from devkit.chaos.scenarios.base import (
     After,
@@ -21,13 +23,35 @@ from devkit.chaos.scenarios.base import (
     steady_fault,
 )
 from devkit.chaos.senders import LoadPlan
+from devkit.dev.config import prefixed_config
+from devkit.dev.pipeline import DevOptions, DevPorts, LocalPipeline
+
+
+def chaos_pipeline(
+    settings: Settings,
+    *,
+    base_env: Mapping[str, str],
+    state_dir: Path,
+    progress: Progress,
+) -> LocalPipeline:
+    """The pipeline the scenarios run against: the demo configuration under the settings'
+    topic prefix (source topics included) on 4 partitions, lookups of 0.5 s, free ports."""
+    options = DevOptions(
+        ports=DevPorts.free(),
+        config=prefixed_config(settings.topics.prefix, partitions=4),
+        orders_delay_s=0.5,
+        loyalty_delay_s=0.5,
+    )
+    return LocalPipeline(
+        settings, base_env=base_env, state_dir=state_dir, options=options, progress=progress
+    )
 
 
 @dataclass(frozen=True)
 class Context:
     """What a scenario runs against."""
 
-    pipeline: ChaosPipeline
+    pipeline: LocalPipeline
     plan: LoadPlan
     timing: Timing
     progress: Progress

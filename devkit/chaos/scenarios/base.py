@@ -16,15 +16,12 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
-import httpx
-from prometheus_client.parser import text_string_to_metric_families
-
 from devkit.chaos.judge import Verdict, judge
 from devkit.chaos.ledger import Ledger, new_run_id
 from devkit.chaos.load import LoadDriver, start_calls
 from devkit.chaos.observe import Observation, TopicTail, observe
-from devkit.chaos.pipeline import ChaosPipeline
 from devkit.chaos.senders import LoadPlan
+from devkit.dev.pipeline import LocalPipeline
 from devkit.emulator import EmulatorControl
 
 Progress = Callable[[str], None]
@@ -91,7 +88,7 @@ class Session:
     """One scenario's fresh calls, ledger, senders and topic tail."""
 
     def __init__(
-        self, pipeline: ChaosPipeline, plan: LoadPlan, *, calls: int | None = None
+        self, pipeline: LocalPipeline, plan: LoadPlan, *, calls: int | None = None
     ) -> None:
         self.pipeline = pipeline
         self.plan = plan
@@ -167,7 +164,7 @@ class Session:
     ) -> Result:
         """The row for this session, with the checks every scenario makes."""
         abandoned = len(self.ledger.abandoned_items)
-        dead = self.pipeline.dead()
+        dead = [running.service.name for running in self.pipeline.exited()]
         checks = [
             *report.checks,
             Check("every item was accepted in the end", abandoned == 0, f"{abandoned} given up"),
@@ -188,7 +185,7 @@ class Session:
 
 
 def steady_fault(
-    pipeline: ChaosPipeline,
+    pipeline: LocalPipeline,
     name: str,
     fault: Fault,
     *,
@@ -212,20 +209,6 @@ def steady_fault(
         if after is not None:
             after(session, report)
         return session.result(name, report, observation)
-
-
-def metric_total(url: str, name: str, labels: Mapping[str, str] | None = None) -> float:
-    """The sum of counter ``name`` (without ``_total``) at ``url`` over samples with ``labels``."""
-    text = httpx.get(url, timeout=10).text
-    wanted = dict(labels or {})
-    total = 0.0
-    for family in text_string_to_metric_families(text):
-        if family.name != name:
-            continue
-        for sample in family.samples:
-            if sample.name.endswith("_total") and wanted.items() <= sample.labels.items():
-                total += sample.value
-    return total
 
 
 def answers_matching(answers: Mapping[str, int], prefixes: Sequence[str]) -> int:

@@ -17,7 +17,6 @@ from contextlib import contextmanager
 
 from devkit.chaos.flood import FloodReport, FloodTarget, flood
 from devkit.chaos.observe import Letter
-from devkit.chaos.pipeline import ChaosPipeline
 from devkit.chaos.poison import Poison, poison_records
 from devkit.chaos.scenarios.base import (
     Check,
@@ -28,6 +27,7 @@ from devkit.chaos.scenarios.base import (
     Timing,
 )
 from devkit.chaos.senders import LoadPlan
+from devkit.dev.pipeline import LocalPipeline
 from devkit.testing.kafka import produce
 
 LETTERS_TIMEOUT_S = 120.0
@@ -53,7 +53,7 @@ def _letters_for(session: Session, tokens: set[str]) -> dict[str, Letter]:
         time.sleep(1.0)  # polling the DLQ topic for a condition
 
 
-def poison(pipeline: ChaosPipeline, plan: LoadPlan, timing: Timing, progress: Progress) -> Result:
+def poison(pipeline: LocalPipeline, plan: LoadPlan, timing: Timing, progress: Progress) -> Result:
     """Poison on every input topic mid-load, keyed like a live call's records."""
     with Session(pipeline, plan) as session:
         progress(f"poison: {len(session.calls)} calls started, load running")
@@ -105,13 +105,13 @@ def poison(pipeline: ChaosPipeline, plan: LoadPlan, timing: Timing, progress: Pr
 
 
 @contextmanager
-def _peak_rss(pipeline: ChaosPipeline, name: str, samples: list[int]) -> Iterator[None]:
+def _peak_rss(pipeline: LocalPipeline, name: str, samples: list[int]) -> Iterator[None]:
     """Sample ``name``'s resident memory every 0.1 s while the block runs."""
     stop = threading.Event()
 
     def sample() -> None:
         while not stop.wait(0.1):
-            samples.append(pipeline.rss_bytes(name))
+            samples.append(pipeline.stack.rss_bytes(name))
 
     sampler = threading.Thread(target=sample, name="rss-sampler", daemon=True)
     sampler.start()
@@ -123,7 +123,7 @@ def _peak_rss(pipeline: ChaosPipeline, name: str, samples: list[int]) -> Iterato
 
 
 def overload(
-    pipeline: ChaosPipeline,
+    pipeline: LocalPipeline,
     plan: LoadPlan,
     timing: Timing,
     progress: Progress,
@@ -138,11 +138,11 @@ def overload(
         session.driver.start(session.calls)
         session.wait_flowing()
         time.sleep(timing.before_s)  # steady state before the flood
-        baseline = pipeline.rss_bytes("ingress")
+        baseline = pipeline.stack.rss_bytes("ingress")
         samples: list[int] = [baseline]
         target = FloodTarget(
             "127.0.0.1",
-            pipeline.ingress_port,
+            pipeline.ports.ingress,
             session.target.token,
             session.calls,
             session.run,

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import time
 
-from devkit.chaos.pipeline import ChaosPipeline, OwnedBroker
+from devkit.chaos.broker import OwnedBroker
 from devkit.chaos.scenarios.base import (
     Check,
     Fault,
     FaultReport,
     Session,
     answers_matching,
-    metric_total,
 )
+from devkit.dev.pipeline import LocalPipeline
 from devkit.emulator import FaultRule, Faults
 
 RESTART_AFTER_S = 2.0
@@ -30,7 +30,7 @@ def broker_outage(broker: OwnedBroker, outage_s: float = 10.0) -> Fault:
     """SIGKILL the broker, keep it down ``outage_s``, start it again on the same port."""
 
     def fault(session: Session) -> FaultReport:
-        pipeline = session.pipeline
+        stack = session.pipeline.stack
         before = dict(session.ledger.answers)
         broker.kill()
         killed = time.time()
@@ -38,7 +38,7 @@ def broker_outage(broker: OwnedBroker, outage_s: float = 10.0) -> Fault:
         during = session.ledger.answers
         broker.start()
         back = time.time()
-        pipeline.wait_all_ready()
+        stack.wait_all_ready()
         ready = time.time()
         unavailable = answers_matching(during, ["503"]) - answers_matching(before, ["503"])
         bare = answers_matching(during, ["503 without", "500", "502", "504"])
@@ -57,7 +57,7 @@ def broker_outage(broker: OwnedBroker, outage_s: float = 10.0) -> Fault:
                 Check("no 5xx without Retry-After", bare == 0, f"{bare} seen"),
                 Check(
                     "every service ready again without a restart",
-                    not pipeline.dead(),
+                    not stack.exited(),
                     f"all ready {ready - back:.1f} s after the broker was back",
                 ),
             ],
@@ -77,17 +77,17 @@ def kill_and_restart(name: str, *, in_flight_s: float = 0.0) -> Fault:
     """
 
     def fault(session: Session) -> FaultReport:
-        pipeline = session.pipeline
+        stack = session.pipeline.stack
         held = 0
         if in_flight_s:
             rule = FaultRule(hang_s=in_flight_s, rate=0.5, apply_first=True)
             session.control.set_faults(Faults(rules=(rule,)))
             held = _held_replies(session, timeout_s=HELD_TIMEOUT_S)
-        pipeline.kill(name)
+        stack.kill(name)
         session.control.clear_faults()
         time.sleep(RESTART_AFTER_S)  # the service is down this long
         restarted = time.time()
-        pipeline.restart(name)
+        stack.restart(name)
         ready = time.time()
         checks = [Check(f"{name} ready again after the restart", True)]
         description = f"{name} SIGKILLed, restarted {RESTART_AFTER_S:g} s later"
@@ -113,11 +113,11 @@ def terminate_and_restart(name: str) -> Fault:
     """SIGTERM service ``name`` mid-load (a deploy); start it again once it has exited."""
 
     def fault(session: Session) -> FaultReport:
-        pipeline = session.pipeline
+        stack = session.pipeline.stack
         started = time.time()
-        code = pipeline.terminate(name)
+        code = stack.terminate(name)
         stopped = time.time()
-        pipeline.restart(name)
+        stack.restart(name)
         ready = time.time()
         return FaultReport(
             description=f"{name} stopped with SIGTERM, then restarted",
@@ -129,20 +129,18 @@ def terminate_and_restart(name: str) -> Fault:
     return fault
 
 
-def second_streams_worker(pipeline: ChaosPipeline, name: str = "streams-2") -> Fault:
+def second_streams_worker(pipeline: LocalPipeline, name: str = "streams-2") -> Fault:
     """A second streams worker joins the group mid-load (a rebalance moves partitions to it)."""
 
     def fault(session: Session) -> FaultReport:
         joined = time.time()
-        running = pipeline.add_streams_worker(name)
+        pipeline.add_streams_worker(name)
         ready = time.time()
-        assert running.spec.ready_url is not None
-        metrics = running.spec.ready_url.removesuffix("/readyz") + "/metrics"
         return FaultReport(
             description="a second streams worker joined (rebalance)",
             end=joined,
             checks=[],
-            details={"ready_after_join_s": ready - joined, "metrics_url": metrics},
+            details={"ready_after_join_s": ready - joined},
         )
 
     return fault
@@ -150,8 +148,8 @@ def second_streams_worker(pipeline: ChaosPipeline, name: str = "streams-2") -> F
 
 def second_worker_leaves(session: Session, report: FaultReport, name: str = "streams-2") -> None:
     """After the load: the second worker took part, then leaves cleanly (exit 0)."""
-    pipeline = session.pipeline
-    records = metric_total(str(report.details["metrics_url"]), "callstream_streams_records_in")
+    stack = session.pipeline.stack
+    records = stack.metric(name, "callstream_streams_records_in_total")
     report.checks.append(
         Check(
             "the second worker processed records after the rebalance",
@@ -159,10 +157,9 @@ def second_worker_leaves(session: Session, report: FaultReport, name: str = "str
             f"{records:.0f} records in",
         )
     )
-    code = pipeline.terminate(name)
-    pipeline.forget(name)
+    code = stack.terminate(name)
+    stack.forget(name)
     report.checks.append(Check("the second worker left with exit 0", code == 0, f"exit {code}"))
-    del report.details["metrics_url"]
 
 
 def _held_replies(session: Session, *, timeout_s: float) -> int:

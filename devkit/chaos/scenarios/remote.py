@@ -13,7 +13,6 @@ import time
 from collections import defaultdict
 
 from devkit.chaos.judge import Attempt
-from devkit.chaos.pipeline import ChaosPipeline
 from devkit.chaos.scenarios.base import (
     After,
     Check,
@@ -22,10 +21,12 @@ from devkit.chaos.scenarios.base import (
     Progress,
     Result,
     Session,
-    metric_total,
 )
 from devkit.chaos.senders import LoadPlan
+from devkit.dev.pipeline import LocalPipeline
 from devkit.emulator import FaultRule, Faults
+
+TIMEOUTS = "callstream_injector_attempts_total"  # by result; "timeout" ones here
 
 
 def _window(session: Session, faults: Faults, window_s: float) -> tuple[float, list[int]]:
@@ -167,16 +168,11 @@ def remote_hangs(window_s: float = 15.0, hang_s: float = 8.0) -> tuple[Fault, Af
     """A third of the requests hang ``hang_s`` (past the injector's timeout) for ``window_s``."""
 
     def fault(session: Session) -> FaultReport:
-        injector = session.pipeline.metrics_urls()["injector"]
-        timeouts_before = metric_total(
-            injector, "callstream_injector_attempts", {"result": "timeout"}
-        )
+        stack = session.pipeline.stack
+        timeouts_before = stack.metric("injector", TIMEOUTS, result="timeout")
         rule = FaultRule(hang_s=hang_s, rate=0.3, window_s=window_s)
         end, hits = _window(session, Faults(rules=(rule,)), window_s)
-        timeouts = (
-            metric_total(injector, "callstream_injector_attempts", {"result": "timeout"})
-            - timeouts_before
-        )
+        timeouts = stack.metric("injector", TIMEOUTS, result="timeout") - timeouts_before
         return FaultReport(
             description=(
                 f"remote held a third of the requests {hang_s:g} s (past the timeout) "
@@ -200,7 +196,7 @@ BURST = ("supervisor", "supervisor", "tool", "crm", "supervisor", "fraud", "supe
 
 
 def hangups(
-    pipeline: ChaosPipeline, plan: LoadPlan, progress: Progress, *, latency_ms: float = 200.0
+    pipeline: LocalPipeline, plan: LoadPlan, progress: Progress, *, latency_ms: float = 200.0
 ) -> Result:
     """Each call gets a burst of items, then hangs up while they are on their way."""
     with Session(pipeline, plan) as session:

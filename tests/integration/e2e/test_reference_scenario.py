@@ -10,17 +10,17 @@ from pathlib import Path
 
 from devkit.dev import scenario
 from devkit.dev.demo import report
-from devkit.dev.pipeline import DevStack
-from devkit.dev.player import ScenarioPlayer, Target
+from devkit.dev.pipeline import LocalPipeline
+from devkit.dev.player import ScenarioPlayer
 from devkit.emulator import EmulatorControl
 from devkit.testing.broker import BrokerHandle
 
 
 def test_every_message_reaches_the_call_once_in_order(
-    pipeline: tuple[DevStack, Target], tmp_path: Path
+    pipeline: LocalPipeline, tmp_path: Path
 ) -> None:
     """Both tool results, the CRM update, the fraud alert and the note arrive once, in order."""
-    _, target = pipeline
+    target = pipeline.target
     outcome = ScenarioPlayer(target, timeout_s=90).play()
 
     assert outcome.problems == []

@@ -8,6 +8,7 @@ from structlog.testing import capture_logs
 from callstream.kafka import KafkaConnection
 from callstream.topics import Topics
 from devkit.emulator import EmulatorControl, EmulatorThread
+from devkit.testing.polling import wait_until
 from tests.integration.injector.harness import (
     committed,
     deliveries,
@@ -15,7 +16,6 @@ from tests.integration.injector.harness import (
     injector_in_thread,
     produce_injections,
     settings_for,
-    wait_until,
 )
 
 

@@ -18,18 +18,12 @@ from pathlib import Path
 import pytest
 
 from callstream.settings import load_settings
-from devkit.chaos.pipeline import ChaosPipeline, chaos_config
-from devkit.chaos.scenarios import inputs, processes, remote
+from devkit.chaos.scenarios import chaos_pipeline, inputs, processes, remote
 from devkit.chaos.scenarios.base import Result, Timing, steady_fault
 from devkit.chaos.senders import LoadPlan
+from devkit.dev.config import DEVELOPER_SETTINGS
+from devkit.dev.pipeline import LocalPipeline
 from devkit.testing.broker import BrokerHandle
-
-# Variables a developer may have set that would change what the pipeline runs.
-_CLEARED = [
-    "TELNYX_BASE_URL", "TELNYX_API_KEY", "TELNYX_PUBLIC_KEY", "CALLSTREAM_CONFIG",
-    "CALLSTREAM_INGRESS_TOKEN", "CALLSTREAM_TOKEN_CRM", "CALLSTREAM_TOKEN_FRAUD",
-    "CALLSTREAM_TOKEN_TICKETING", "CALLSTREAM_EMULATOR_SIGNING_KEY",
-]  # fmt: skip
 
 PLAN = LoadPlan(calls=6, interval_s=1.0)
 TIMING = Timing(before_s=2.0, after_s=4.0)
@@ -42,22 +36,21 @@ def _say(message: str) -> None:
 @pytest.fixture(scope="module")
 def pipeline(
     kafka_broker: BrokerHandle, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ChaosPipeline]:
+) -> Iterator[LocalPipeline]:
     """Every service running as a process, under a topic prefix of this module's own."""
     prefix = f"chaos{uuid.uuid4().hex[:8]}."
     with pytest.MonkeyPatch.context() as patch:
-        for name in _CLEARED:
+        for name in DEVELOPER_SETTINGS:
             patch.delenv(name, raising=False)
         patch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_broker.bootstrap)
         patch.setenv("CALLSTREAM_TOPIC_PREFIX", prefix)
         settings = load_settings()
         base_env = dict(os.environ)
     state = Path(tmp_path_factory.mktemp("chaos"))
-    with ChaosPipeline(
-        settings, base_env=base_env, state_dir=state, config=chaos_config(prefix), progress=_say
-    ) as running:
+    with chaos_pipeline(settings, base_env=base_env, state_dir=state, progress=_say) as running:
         yield running
-        assert not running.dead(), f"services died during the tests: {running.dead()}"
+        dead = [r.service.name for r in running.exited()]
+        assert not dead, f"services died during the tests: {dead}"
 
 
 def _assert_held(result: Result) -> None:
@@ -72,7 +65,7 @@ def _assert_held(result: Result) -> None:
     assert verdict.recovery_s is not None, "nothing accepted after the fault ever arrived"
 
 
-def test_an_injector_killed_mid_load_loses_and_doubles_nothing(pipeline: ChaosPipeline) -> None:
+def test_an_injector_killed_mid_load_loses_and_doubles_nothing(pipeline: LocalPipeline) -> None:
     """SIGKILL the injector with applied commands in flight: resent, absorbed, applied once."""
     result = steady_fault(
         pipeline,
@@ -87,7 +80,7 @@ def test_an_injector_killed_mid_load_loses_and_doubles_nothing(pipeline: ChaosPi
 
 
 def test_a_remote_failing_every_request_loses_and_doubles_nothing(
-    pipeline: ChaosPipeline,
+    pipeline: LocalPipeline,
 ) -> None:
     """5xx for a window, some after applying: retries absorbed by command_id, nothing doubled."""
     fault, after = remote.remote_errors(window_s=8.0)
@@ -99,7 +92,7 @@ def test_a_remote_failing_every_request_loses_and_doubles_nothing(
 
 
 def test_poison_on_every_input_topic_is_dead_lettered_and_the_load_flows(
-    pipeline: ChaosPipeline,
+    pipeline: LocalPipeline,
 ) -> None:
     """Not JSON, wrong schema, huge, on every input topic: each dead-lettered; the load unharmed."""
     result = inputs.poison(pipeline, PLAN, TIMING, _say)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from devkit.localkafka.broker import free_port, port_in_use
+from devkit.stack.ports import free_port, port_in_use
 
 
 def test_a_listening_port_is_in_use() -> None:
