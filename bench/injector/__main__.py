@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.injector.floor import hammer
-from bench.injector.measure import CpuMeter, lane_gaps, percentile
+from bench.injector.measure import CpuMeter, lane_gaps
 from bench.injector.pipeline import drain
+from bench.pipeline.stats import percentile
 from callstream.kafka import KafkaConnection
 from callstream.logs import configure_logging
 from callstream.paths import default_cache_dir
@@ -45,10 +46,11 @@ RESULTS = Path(__file__).resolve().parent.parent / "results"
 
 
 def _latency_summary(gaps: list[float]) -> dict[str, float]:
-    return {
-        "p50_ms": percentile(gaps, 0.50) * 1000,
-        "p99_ms": percentile(gaps, 0.99) * 1000,
-    }
+    def ms(share: float) -> float:
+        found = percentile(gaps, share)
+        return float("nan") if found is None else found * 1000
+
+    return {"p50_ms": ms(0.50), "p99_ms": ms(0.99)}
 
 
 def _floor(

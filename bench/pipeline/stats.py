@@ -1,7 +1,7 @@
-"""Latency summaries in milliseconds, and ratios beside a floor (pure).
+"""Percentiles, latency summaries in milliseconds, and ratios beside a floor (pure).
 
-Percentiles are nearest-rank (``bench.injector.measure.percentile``), the
-definition the other service benchmarks use, so figures compare across them.
+``percentile`` is the one definition every benchmark and the fault suite use
+(nearest rank), so their figures compare.
 """
 
 from __future__ import annotations
@@ -10,11 +10,20 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bench.injector.measure import percentile
+
+def percentile(values: Sequence[float], share: float) -> float | None:
+    """The nearest-rank ``share`` quantile (0..1) of ``values``: the smallest value with at
+    least that share of ``values`` at or below it. None when there are none."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    # The epsilon keeps float noise (0.999 * 1000 = 999.0000000000001) from moving a rank up.
+    rank = math.ceil(share * len(ordered) - 1e-9)
+    return ordered[min(len(ordered), max(1, rank)) - 1]
 
 
-def _ms(seconds: float) -> float | None:
-    return None if math.isnan(seconds) else round(seconds * 1000, 2)
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 2)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from confluent_kafka import Consumer
 
+from bench.pipeline.stats import Latency
 from bench.streams.floor import IN_TS, Floor
 from bench.streams.workload import (
     INJECTIONS_PER_CALL,
@@ -136,11 +137,6 @@ def worker_env(deployment: Deployment) -> dict[str, str]:
     }
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def throughput(
     deployment: Deployment, outputs: Outputs, items: list[Item], expected: int
 ) -> dict[str, float]:
@@ -168,7 +164,7 @@ def latency(
     expected: int,
     rate: float,
     delay_of: Callable[[float, bytes, dict[str, bytes], dict[str, float]], float | None],
-) -> dict[str, float]:
+) -> dict[str, float | None]:
     loader = Loader(deployment.conn)
     already = len(outputs.seen)
     started = time.monotonic()
@@ -184,11 +180,12 @@ def latency(
         for stamp, value, headers in outputs.seen[already:]
         if (d := delay_of(stamp, value, headers, loader.sent_at)) is not None
     ]
+    summary = Latency.of(delays)
     return {
         "rate_per_s": rate,
         "outputs": len(delays),
-        "p50_ms": round(1000 * percentile(delays, 0.50), 2),
-        "p99_ms": round(1000 * percentile(delays, 0.99), 2),
+        "p50_ms": summary.p50_ms,
+        "p99_ms": summary.p99_ms,
         "mean_ms": round(1000 * statistics.fmean(delays), 2),
     }
 
