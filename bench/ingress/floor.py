@@ -22,7 +22,7 @@ from typing import Any
 from confluent_kafka import Producer
 from confluent_kafka.aio import AIOProducer
 
-from bench.pipeline.stats import percentile
+from devkit.stats import percentile
 from ingress.kafka_publisher import KafkaPublisher
 
 VALUE = b'{"request_id": "bench", "tool": "lookup_order_status", "arguments": {"order_id": "1"}}'

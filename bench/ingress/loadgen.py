@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 import uvloop
 
-from bench.pipeline.stats import percentile
+from devkit.stats import percentile
 
 CALLS = 1000  # distinct call ids spread over the partitions
 

@@ -32,13 +32,13 @@ from typing import Any
 from bench.injector.floor import hammer
 from bench.injector.measure import CpuMeter, lane_gaps
 from bench.injector.pipeline import drain
-from bench.pipeline.stats import percentile
 from callstream.kafka import KafkaConnection
 from callstream.logs import configure_logging
 from callstream.paths import default_cache_dir
 from devkit.dev.config import without_developer_settings
 from devkit.emulator import EmulatorControl
 from devkit.stack import Running, Stack, services
+from devkit.stats import percentile
 from devkit.testing.broker import provide_broker
 
 KEY = "KEY-bench-injector-000001"

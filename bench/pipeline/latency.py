@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from bench.pipeline.floor import FloorChain
-from bench.pipeline.stats import ratio
 from bench.pipeline.steps import Mode, Rig, StepResult, run_step
 from callstream.kafka import ensure_topics
 from callstream.topics import TopicSpec
+from devkit.stats import ratio
 
 WARM_UP_RATE = 100.0
 WARM_UP_S = 2.0

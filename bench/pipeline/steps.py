@@ -39,10 +39,10 @@ from bench.pipeline.loadgen import GeneratorSpec, spec_to_json
 from bench.pipeline.machine import CpuLedger, spent
 from bench.pipeline.plan import FLOOR_MIX, PIPELINE_MIX, PlannedEvent, tool_requests
 from bench.pipeline.sampling import sampling, top
-from bench.pipeline.stats import Latency
 from bench.pipeline.wire import tool_call_record
 from callstream.kafka import producer_config
 from devkit.dev.pipeline import LocalPipeline
+from devkit.stats import Latency
 
 Mode = Literal["pipeline", "floor"]
 REPO = Path(__file__).resolve().parents[2]

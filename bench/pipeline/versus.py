@@ -38,11 +38,11 @@ import psutil
 from bench.pipeline import remote
 from bench.pipeline.burst import TOOLS, fire_webhooks
 from bench.pipeline.machine import CpuLedger, spent
-from bench.pipeline.stats import Latency
 from bench.pipeline.steps import REPO
 from devkit.dev.pipeline import LocalPipeline
 from devkit.errors import DevStackError
 from devkit.stack import Service, free_port
+from devkit.stats import Latency
 
 
 @dataclass(frozen=True)

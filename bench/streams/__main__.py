@@ -32,7 +32,6 @@ from pathlib import Path
 
 from confluent_kafka import Consumer
 
-from bench.pipeline.stats import Latency
 from bench.streams.floor import IN_TS, Floor
 from bench.streams.workload import (
     INJECTIONS_PER_CALL,
@@ -48,6 +47,7 @@ from callstream.kafka import KafkaConnection, consumer_config, ensure_topics
 from callstream.paths import default_cache_dir
 from callstream.topics import Topics, TopicSpec, topic_specs
 from devkit.stack import Stack, services
+from devkit.stats import Latency
 from devkit.testing.broker import provide_broker
 
 CONFIG = """

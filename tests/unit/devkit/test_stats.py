@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.pipeline.stats import Latency, per_thousand, percentile, ratio
+from devkit.stats import Latency, per_thousand, percentile, ratio
 
 
 def test_percentiles_are_nearest_rank_in_milliseconds() -> None:
