@@ -27,6 +27,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 
 from devkit.chaos.ledger import Accepted
+from devkit.stats import percentile
 
 
 @dataclass(frozen=True)
@@ -89,12 +90,6 @@ class Verdict:
     def ok(self) -> bool:
         """Nothing lost, nothing doubled, order kept, nothing after a hangup, nothing foreign."""
         return not self.problems
-
-
-def _percentile(ordered: Sequence[float], share: float) -> float | None:
-    if not ordered:
-        return None
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def _out_of_order(accepted: Sequence[Accepted], first: Mapping[str, Applied]) -> int:
@@ -190,9 +185,7 @@ def judge(
         for a in attempts
         if a.call_control_id in ended_at and a.at > ended_at[a.call_control_id]
     )
-    latencies = sorted(
-        first[a.item.token].arrived_at - a.at for a in accepted if a.item.token in first
-    )
+    latencies = [first[a.item.token].arrived_at - a.at for a in accepted if a.item.token in first]
     verdict = Verdict(
         accepted=len(accepted),
         delivered=sum(1 for token in accepted_tokens if counts[token]),
@@ -208,8 +201,8 @@ def judge(
         most_attempts_after_hangup=max(late_attempts.values(), default=0),
         absorbed=sum(1 for a in attempts if a.note == "duplicate"),
         recovery_s=None if fault_end is None else recovery_time(accepted, first, fault_end),
-        latency_p50_s=_percentile(latencies, 0.50),
-        latency_p99_s=_percentile(latencies, 0.99),
+        latency_p50_s=percentile(latencies, 0.50),
+        latency_p99_s=percentile(latencies, 0.99),
     )
     return _with_problems(verdict)
 
