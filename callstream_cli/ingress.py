@@ -1,4 +1,4 @@
-"""``callstream ingress``: run the HTTP front door (SPEC §3) under uvicorn."""
+"""``callstream ingress``: run the HTTP front door (README, *Ingress*) under uvicorn."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``callstream topics create``: make every topic of SPEC §4, idempotently."""
+"""``callstream topics create``: make every topic (README, *Kafka topics*), idempotently."""
 
 from __future__ import annotations
 

@@ -63,7 +63,7 @@ async def _tool_target(
 ) -> ToolTarget:
     service = service_of(request)
     token = service.settings.env.callstream_ingress_token
-    if token is not None:  # SPEC §5: /tools needs the token only when one is set
+    if token is not None:  # /tools needs the token only when one is set (README, Configuration)
         require_token(_presented(request), token, endpoint="POST /tools/*")
     tools = service.settings.config.tools
     if tools and tool_name not in tools:

@@ -1,4 +1,4 @@
-"""Every error the ingress answers, as SPEC §3's JSON ``{"error": code, "detail": text}``.
+"""Every error the ingress answers, as JSON ``{"error": code, "detail": text}`` (README, *Ingress*).
 
 One response shape for the service's own rejections, FastAPI's parameter
 validation, Starlette's 404/405 and anything unexpected (500), so a caller

@@ -5,8 +5,8 @@
 at a time, at the benchmark's offered rate, and flat out. The ingress's
 figures are reported as ratios of these.
 
-``compare_publishers`` is the measurement DESIGN.md asks for before choosing
-how the ingress awaits acknowledgements: ``confluent_kafka.aio.AIOProducer``
+``compare_publishers`` is the measurement behind the choice of how the ingress
+awaits acknowledgements (README, *Ingress*, *Design notes*): ``confluent_kafka.aio.AIOProducer``
 (defaults, and tuned for latency) against the plain ``Producer`` with a
 delivery callback resolving an asyncio future from a polling thread, which
 is ``ingress.kafka_publisher.KafkaPublisher`` itself.

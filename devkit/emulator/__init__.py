@@ -1,4 +1,4 @@
-"""The call-control emulator: a faithful stand-in for the Add Messages API (SPEC §2).
+"""The call-control emulator: a faithful stand-in for the Add Messages API and the platform.
 
 Importable and real, not a test stub: ``create_app`` is an ASGI app that
 checks the bearer key, validates bodies, keeps calls live or ended, dedupes

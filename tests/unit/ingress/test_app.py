@@ -171,7 +171,7 @@ async def test_a_name_that_could_never_be_declared_is_404(served: Served) -> Non
 
 
 async def test_tools_are_open_when_no_ingress_token_is_set() -> None:
-    """SPEC §5: /tools needs CALLSTREAM_INGRESS_TOKEN only when it is set."""
+    """/tools needs CALLSTREAM_INGRESS_TOKEN only when it is set (README, *Configuration*)."""
     async with _client(MemoryPublisher(), ingress_token=None) as (client, publisher, _):
         response = await client.post(
             "/tools/t", json={}, headers={"x-telnyx-call-control-id": CALL}
