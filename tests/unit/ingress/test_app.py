@@ -462,7 +462,7 @@ async def test_rejections_are_logged_with_their_code_but_no_credentials(served: 
 async def test_an_accepted_tool_call_is_logged_with_its_ids(served: Served) -> None:
     """The accepted line carries the call id and the request id, for grep and for joins."""
     client, _, _ = served
-    with structlog.testing.capture_logs() as logs:
+    with structlog.testing.capture_logs([structlog.contextvars.merge_contextvars]) as logs:
         response = await _tool(client)
     [line] = [entry for entry in logs if entry["event"] == "tool_call_accepted"]
     assert line["call_control_id"] == CALL
