@@ -1,1 +1,1 @@
-"""Local-development tools: the demo backends, the process supervisor behind ``callstream dev``."""
+"""The pipeline on this machine (``callstream dev``, ``demo``): set-up, demo and demo backends."""
