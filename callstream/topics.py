@@ -133,7 +133,7 @@ _RETENTION_MS = {"streams.ticks": 3600 * 1000}
 
 
 def topic_specs(topics: Topics, *, partitions: int, replication_factor: int) -> list[TopicSpec]:
-    """Every topic of SPEC §4, with its partitions, replication and configuration."""
+    """Every topic (README, *Kafka topics*), with its partitions, replication and configuration."""
     if partitions < 1 or replication_factor < 1:
         raise ValueError("partitions and replication factor must be at least 1")
     base: dict[str, str] = {"cleanup.policy": "delete"}

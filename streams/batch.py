@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
 import structlog
+from structlog.contextvars import bind_contextvars, unbind_contextvars
 
 from callstream.errors import RecordError
 from callstream.topics import Topics
 from streams.decide import calls as call_join
 from streams.decide import correlation, expiry
-from streams.decide.inputs import Input, decode_input
+from streams.decide.inputs import Input, ToolCallIn, ToolResultIn, decode_input
 from streams.decide.outputs import DeadLetterOut, ForwardToCall, Output
 from streams.decide.rules import Rules
 from streams.partitioning import partition_for
@@ -36,6 +37,9 @@ from streams.state.index import IndexEntry, decode_entry, encode_entry
 from streams.wire import INDEX_KIND, Forwarded, as_input_kind, parse_forwarded, parse_index
 
 log = structlog.get_logger(__name__)
+
+# Bound to the logging context while one record's call is decided.
+_BOUND = ("call_control_id", "request_id")
 
 T = TypeVar("T")
 
@@ -127,12 +131,19 @@ class _Batch:
                 self._one(role, record)
             except Exception as exc:  # one bad record must never stop the worker
                 error = "".join(traceback.format_exception_only(exc)).strip()
-                log.exception("streams.internal_error", topic=record.topic, offset=record.offset)
+                log.exception(
+                    "internal_error",
+                    topic=record.topic,
+                    offset=record.offset,
+                    detail="the record could not be decided; it is dead-lettered",
+                )
                 self.result.outputs.append(
                     DeadLetterOut(
                         record.value, _origin(record), "internal_error", error, key=record.key
                     )
                 )
+            finally:
+                unbind_contextvars(*_BOUND)  # what _apply bound names this record's lines only
         self._finish()
         return self.result
 
@@ -155,7 +166,7 @@ class _Batch:
             return decoder(raw)
         except ValueError:
             # Only a bug or a foreign writer could put this in our changelog; start over.
-            log.exception("streams.corrupt_state", key=key)
+            log.exception("corrupt_state", key=key, detail="stored state unreadable; started over")
             self.result.corrupt_state += 1
             return None
 
@@ -225,6 +236,9 @@ class _Batch:
 
     def _apply(self, item: Input) -> None:
         call = item.call_control_id
+        bind_contextvars(call_control_id=call)
+        if isinstance(item, ToolCallIn | ToolResultIn):
+            bind_contextvars(request_id=item.record.request_id)
         decision = call_join.decide(self._call(call), item, self._rules, self._now)
         self._store_call(call, decision.state, decision.outputs)
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from callstream.errors import RenderError
 from streams.decide import injections
 from streams.decide.inputs import SourceIn, SupervisorIn
 from streams.decide.lifecycle import learn
 from streams.decide.outputs import Dropped, Inject
 from streams.decide.step import Step, dead_letter, hold, remembered
+from streams.errors import RenderError
 from streams.state.calls import CallState
 
 

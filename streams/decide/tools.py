@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import dataclasses
 
-from callstream.errors import RenderError
 from streams.decide import injections
 from streams.decide.inputs import ToolCallIn, ToolResultIn
 from streams.decide.lifecycle import go_live, learn, new_call
 from streams.decide.outputs import Dropped, Inject, RunTool
 from streams.decide.seen import digest
 from streams.decide.step import Step, dead_letter, flush, hold, remembered, revive
+from streams.errors import RenderError
 from streams.state.calls import CallState, Pending
 
 
