@@ -2,7 +2,11 @@
 # One image for every callstream service; the command picks which:
 #   docker run --rm callstream:local ingress --host 0.0.0.0
 #   docker run --rm callstream:local streams | injector | topics create | dlq replay ...
-# Build: docker build -t callstream:local .
+# Build: docker build -t callstream:local .          (the production image: `runtime`)
+#        docker build --target dev -t callstream-dev:local .
+#                                                    (plus devkit: the emulator, the demo
+#                                                     backends and `callstream demo`, for the
+#                                                     compose dev profile; never deployed)
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -13,23 +17,28 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 WORKDIR /src
 COPY pyproject.toml constraints.txt README.md ./
 COPY callstream/ callstream/
+COPY callstream_cli/ callstream_cli/
 COPY ingress/ ingress/
 COPY streams/ streams/
 COPY injector/ injector/
 # constraints.txt pins every version; only runtime dependencies are installed
-# (no [test] or [bench] extras).
+# (no [test] or [bench] extras, no devkit).
 RUN python -m venv /opt/callstream \
     && /opt/callstream/bin/pip install --no-cache-dir --constraint constraints.txt .
 
-# ---- runtime: the venv alone, as an unprivileged user ----
-FROM ${PYTHON_IMAGE} AS runtime
+# ---- build-dev: the same venv plus devkit, for the `dev` target only ----
+FROM build AS build-dev
+COPY devkit/ devkit/
+RUN /opt/callstream/bin/pip install --no-cache-dir --constraint constraints.txt ./devkit
+
+# ---- base: what both images share: the user, the environment, the health check ----
+FROM ${PYTHON_IMAGE} AS base
 LABEL org.opencontainers.image.title="callstream" \
       org.opencontainers.image.description="Live voice-AI calls joined to a Kafka event bus" \
       org.opencontainers.image.licenses="Apache-2.0"
 RUN groupadd --system --gid 10001 callstream \
     && useradd --system --uid 10001 --gid callstream --create-home \
        --home-dir /home/callstream --shell /usr/sbin/nologin callstream
-COPY --from=build /opt/callstream /opt/callstream
 ENV PATH=/opt/callstream/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -45,3 +54,11 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-m", "callstream.ops.probe", "/healthz"]
 ENTRYPOINT ["callstream"]
 CMD ["--help"]
+
+# ---- dev: the runtime with devkit (compose's dev profile: emulator, backends, demo) ----
+FROM base AS dev
+COPY --from=build-dev /opt/callstream /opt/callstream
+
+# ---- runtime: the production image, the venv alone (the last stage: the default target) ----
+FROM base AS runtime
+COPY --from=build /opt/callstream /opt/callstream

@@ -20,11 +20,14 @@ $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "callstream needs Python 3.11+, found " + sys.version.split()[0] + ": run make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,bench]'
+# callstream itself, and devkit (the workshop: local broker, emulator, dev stack, fault
+# suite), a distribution of its own that `pip install callstream` never brings.
+$(VENV)/.installed: $(BIN)/python pyproject.toml devkit/pyproject.toml constraints.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt \
+		-e '.[test,bench]' -e './devkit[test]'
 	@touch $@
 
-install: $(VENV)/.installed ## create .venv with the pinned dependencies (constraints.txt)
+install: $(VENV)/.installed ## create .venv: callstream and devkit, the pinned dependencies (constraints.txt)
 
 kafka-jars: install ## fetch the local Kafka broker's jars into ~/.cache/callstream (once)
 	$(BIN)/callstream kafka fetch
@@ -43,7 +46,7 @@ test: install kafka-jars lint ## everything the tests need, the dependency audit
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 chaos: install kafka-jars ## the fault suite: every scenario, report table in chaos-results/ (~8 min)
-	$(BIN)/python -m callstream.testing.chaos $(CHAOS_ARGS)
+	$(BIN)/python -m devkit.chaos $(CHAOS_ARGS)
 
 demo: install kafka-jars ## the whole pipeline on the local broker, playing the reference scenario
 	$(BIN)/callstream demo --json callstream-demo-timeline.json
@@ -56,8 +59,8 @@ audit: install ## known-vulnerability check of the pinned dependencies (fails if
 
 lock: $(BIN)/python ## re-resolve constraints.txt from pyproject.toml's ranges
 	$(BIN)/python -m pip install --quiet uv==0.13.9
-	$(BIN)/uv pip compile pyproject.toml --extra test --extra bench --universal \
-		--python-version 3.11 --no-header -o constraints.txt
+	$(BIN)/uv pip compile pyproject.toml devkit/pyproject.toml --extra test --extra bench --universal \
+		--python-version 3.11 --no-header --no-emit-package callstream -o constraints.txt
 
 clean: ## remove .venv and caches in the tree (not the Kafka jar cache)
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info

@@ -34,9 +34,9 @@ from bench.pipeline.report import render
 from bench.pipeline.results import RESULTS, stem, write
 from bench.pipeline.run import PARTS, Run, progress
 from callstream.kafka import KafkaConnection
-from callstream.localkafka.broker import read_state
 from callstream.paths import default_cache_dir
-from callstream.testing.broker import provide_broker
+from devkit.localkafka.broker import read_state
+from devkit.testing.broker import provide_broker
 
 SHARED_NOTE = (
     "Measured on a shared machine: other engineers' brokers and test suites ran at the "

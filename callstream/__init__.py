@@ -1,8 +1,11 @@
 """callstream: live voice-AI calls joined to an enterprise Kafka event bus.
 
-The shared package: settings, topic names, record schemas, Kafka client
-configuration, logging, the CLI and the local-development tools. The three
-services live in the sibling packages ``ingress``, ``streams`` and ``injector``.
+The ground floor every service stands on: settings, configuration, topic
+names, record schemas, Kafka client configuration, logging, health, the
+shared errors. It imports nothing above it: the three services live in the
+sibling packages ``ingress``, ``streams`` and ``injector``, the command line
+in ``callstream_cli``, and the workshop (local broker, emulator, dev stack,
+fault suite) in ``devkit``, which the production image leaves out.
 """
 
 from importlib.metadata import PackageNotFoundError, version

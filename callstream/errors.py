@@ -1,24 +1,30 @@
-"""Every error callstream raises on purpose, in one hierarchy.
+"""Every error callstream raises on purpose, in one hierarchy rooted here.
 
-::
+The shared errors live in this module; each service's own errors live in that
+service's ``errors`` module and derive from ``CallstreamError`` too::
 
     CallstreamError
     ├── ConfigError                  settings or YAML config invalid; fix and restart
     ├── RecordError                  a Kafka record that is not what its topic promises
-    ├── RenderError                  a message template failed for one input (dead-lettered)
-    ├── ToolBackendError             a tool's HTTP backend did not give a usable answer
-    │   ├── ToolBackendUnavailable   timeout, connection failure or 5xx (retryable)
-    │   └── ToolBackendRejected      4xx, or an answer too large to publish (permanent)
     ├── KafkaError
     │   ├── KafkaUnavailable         the broker did not answer or acknowledge in time (retryable)
     │   │   └── ProducerQueueFull    the producer's bounded local queue is full (retryable)
     │   ├── PublishFailed            the broker or client refused a record (unknown topic, ...)
     │   └── TopicError               a topic could not be created or has the wrong shape
+    │
+    │   ingress/errors.py
+    ├── WebhookSignatureError        a webhook's ED25519 signature or timestamp did not verify
+    ├── RequestRejected              an HTTP request the ingress refuses (status, code, detail)
+    │   streams/errors.py
+    ├── RenderError                  a message template failed for one input (dead-lettered)
+    ├── ToolBackendError             a tool's HTTP backend did not give a usable answer
+    │   ├── ToolBackendUnavailable   timeout, connection failure or 5xx (retryable)
+    │   └── ToolBackendRejected      4xx, or an answer too large to publish (permanent)
+    │   injector/errors.py
     ├── RemoteError                  the call-control API (Add Messages) could not be used
     │   ├── RemoteUnavailable        no reply: timeout or connection failure (retryable)
     │   └── CredentialsRejected      401/403: the API key is wrong (permanent; the injector halts)
-    ├── WebhookSignatureError        a webhook's ED25519 signature or timestamp did not verify
-    ├── RequestRejected              an HTTP request the ingress refuses (status, code, detail)
+    │   devkit/errors.py
     ├── LocalKafkaError              the embedded development broker could not be run
     │   └── PrerequisiteMissing      Java or Maven is not installed
     └── DevStackError                a service of `callstream dev` failed to start or died
@@ -54,22 +60,6 @@ class RecordError(CallstreamError):
         self.detail = detail
 
 
-class RenderError(CallstreamError):
-    """A message template could not be rendered for one input; that input is dead-lettered."""
-
-
-class ToolBackendError(CallstreamError):
-    """A tool's HTTP backend did not give a usable answer."""
-
-
-class ToolBackendUnavailable(ToolBackendError):
-    """The backend timed out, could not be reached, or answered 5xx; worth another attempt."""
-
-
-class ToolBackendRejected(ToolBackendError):
-    """The backend refused the request (4xx) or answered something unusable; do not retry."""
-
-
 class KafkaError(CallstreamError):
     """A Kafka operation failed."""
 
@@ -88,55 +78,3 @@ class PublishFailed(KafkaError):
 
 class TopicError(KafkaError):
     """A topic could not be created, or exists with a shape callstream cannot use."""
-
-
-class RemoteError(CallstreamError):
-    """The call-control API could not be used."""
-
-
-class RemoteUnavailable(RemoteError):
-    """No reply from the remote: the request timed out or the connection failed; safe to retry.
-
-    ``kind`` is ``"timeout"`` or ``"connection"``; the delivery policy decides by it.
-    """
-
-    def __init__(self, kind: str, detail: str) -> None:
-        super().__init__(f"{kind}: {detail}")
-        self.kind = kind
-        self.detail = detail
-
-
-class CredentialsRejected(RemoteError):
-    """The remote answered 401 or 403: the API key is wrong or lacks permission. Not retryable."""
-
-
-class LocalKafkaError(CallstreamError):
-    """The embedded development broker could not be fetched, started, or stopped."""
-
-
-class PrerequisiteMissing(LocalKafkaError):
-    """A program the embedded broker needs (Java 17+, Maven) is not installed."""
-
-
-class WebhookSignatureError(CallstreamError):
-    """A webhook's signature, timestamp or signing key did not verify; the message says which."""
-
-
-class RequestRejected(CallstreamError):
-    """An HTTP request the ingress refuses, with the status and error code of its JSON body.
-
-    ``detail`` is shown to the caller, so it never holds a secret or a raw signature.
-    """
-
-    def __init__(
-        self, status: int, code: str, detail: str, headers: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(f"{status} {code}: {detail}")
-        self.status = status
-        self.code = code
-        self.detail = detail
-        self.headers = headers or {}
-
-
-class DevStackError(CallstreamError):
-    """A service started by ``callstream dev`` exited or did not become ready."""

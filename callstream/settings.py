@@ -1,4 +1,4 @@
-"""Process settings: the environment (SPEC §5) plus the YAML config, read once.
+"""Process settings: the environment (README, *Configuration*) plus the YAML config, read once.
 
 ``load_settings()`` is called at a process's entry point and the result is
 passed down; nothing deeper reads ``os.environ``. Every problem is reported

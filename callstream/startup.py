@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 import structlog
 
-from callstream.dev.credentials import in_use
+from callstream.credentials import in_use
 from callstream.logs import configure_logging
 from callstream.settings import Settings, load_settings
 

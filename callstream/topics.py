@@ -150,7 +150,7 @@ _COMPACTED = {
 
 
 def topic_specs(topics: Topics, *, partitions: int, replication_factor: int) -> list[TopicSpec]:
-    """Every topic callstream uses, with its partitions, replication and configuration."""
+    """Every topic (README, *Kafka topics*), with its partitions, replication and configuration."""
     if partitions < 1 or replication_factor < 1:
         raise ValueError("partitions and replication factor must be at least 1")
     base: dict[str, str] = {"cleanup.policy": "delete"}

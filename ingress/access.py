@@ -12,8 +12,8 @@ import hmac
 
 from pydantic import SecretStr
 
-from callstream.errors import RequestRejected
 from callstream.settings import Settings
+from ingress.errors import RequestRejected
 
 _SCHEME = "bearer"
 

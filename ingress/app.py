@@ -23,6 +23,7 @@ from callstream.settings import Settings
 from callstream.topics import Topics
 from ingress.access import access_warnings
 from ingress.admission import AdmissionMiddleware, Limits
+from ingress.logcontext import RequestLogContext
 from ingress.metrics import IngressMetrics, RequestMetricsMiddleware
 from ingress.openapi import install_openapi
 from ingress.problems import install_error_handlers
@@ -83,7 +84,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         for warning in access_warnings(settings):
-            log.warning("ingress_access", warning=warning)
+            log.warning("ingress_access", detail=warning)
         await publisher.start()
         probing = asyncio.create_task(watch.run(), name="broker-watch")
         try:
@@ -120,5 +121,7 @@ def create_app(
         shed=metrics.shed,
     )
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
+    # Added last, so it is outermost: the ids a route binds are gone once its answer is sent.
+    app.add_middleware(RequestLogContext)
     install_openapi(app, settings)
     return app

@@ -18,9 +18,9 @@ from typing import Annotated, cast
 from fastapi import Depends, Header, Path, Request
 
 from callstream.config.sources import SourceSpec
-from callstream.errors import RequestRejected
 from callstream.ids import MAX_CALL_CONTROL_ID_LENGTH, CallControlId
 from ingress.access import bearer_token, require_token
+from ingress.errors import RequestRejected
 from ingress.identity import MAX_IDEMPOTENCY_KEY_LENGTH
 from ingress.openapi import CALL_CONTROL_ID_SCHEMA, TOOL_NAME_PATTERN
 from ingress.service import IngressService
@@ -63,7 +63,7 @@ async def _tool_target(
 ) -> ToolTarget:
     service = service_of(request)
     token = service.settings.env.callstream_ingress_token
-    if token is not None:  # SPEC §5: /tools needs the token only when one is set
+    if token is not None:  # /tools needs the token only when one is set (README, Configuration)
         require_token(_presented(request), token, endpoint="POST /tools/*")
     tools = service.settings.config.tools
     if tools and tool_name not in tools:

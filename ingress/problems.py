@@ -1,4 +1,4 @@
-"""Every error the ingress answers, as SPEC §3's JSON ``{"error": code, "detail": text}``.
+"""Every error the ingress answers, as JSON ``{"error": code, "detail": text}`` (README, *Ingress*).
 
 One response shape for the service's own rejections, FastAPI's parameter
 validation, Starlette's 404/405 and anything unexpected (500), so a caller
@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from callstream.errors import RequestRejected
+from ingress.errors import RequestRejected
 
 log = structlog.get_logger(__name__)
 

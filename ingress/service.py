@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 import structlog
 
-from callstream.errors import KafkaError, KafkaUnavailable, ProducerQueueFull, RequestRejected
+from callstream.errors import KafkaError, KafkaUnavailable, ProducerQueueFull
 from callstream.ops import Health
 from callstream.settings import Settings
 from callstream.topics import Topics
+from ingress.errors import RequestRejected
 from ingress.metrics import IngressMetrics
 from ingress.publisher import Headers, Publisher
 from ingress.signatures import WebhookVerifier

@@ -16,7 +16,7 @@ import binascii
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
-from callstream.errors import WebhookSignatureError
+from ingress.errors import WebhookSignatureError
 
 SIGNATURE_HEADER = "telnyx-signature-ed25519"
 TIMESTAMP_HEADER = "telnyx-timestamp"

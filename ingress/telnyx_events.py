@@ -20,9 +20,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from callstream.errors import RequestRejected
 from callstream.ids import check_call_control_id
 from callstream.records import CallEvent
+from ingress.errors import RequestRejected
 
 MAX_EVENT_TYPE_LENGTH = 512  # as every record's identifier fields
 

@@ -1,25 +1,17 @@
-"""Test helpers for the ingress: in-memory ``Publisher``, webhook signing, servers and processes.
+"""Test helper for the ingress: an in-memory ``Publisher``.
 
 Like ``structlog.testing``: shipped with the package, starts nothing. The
 ``MemoryPublisher`` keeps what it was asked to publish and can be told to fail
 or to never acknowledge, so a test can check the routes' error paths and
 deadlines without a broker; tests about durability use the real broker.
+Signing webhooks as Telnyx does is devkit's (``devkit.testing.webhooks``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import queue
-import re
-import subprocess
-import threading
-import time
 from dataclasses import dataclass, field
-from typing import IO
 
-from nacl.signing import SigningKey
-
-from callstream.emulator.webhooks import WebhookSigner
 from callstream.errors import KafkaError
 from ingress.publisher import Headers
 
@@ -68,52 +60,3 @@ class MemoryPublisher:
 
     def queue_length(self) -> int:
         return 0
-
-
-def telnyx_signature_headers(
-    signing_key: SigningKey, body: bytes, *, timestamp: int
-) -> dict[str, str]:
-    """The headers Telnyx would send with ``body`` signed by ``signing_key`` at ``timestamp``.
-
-    For tests and local tools that play Telnyx: generate a key with
-    ``nacl.signing.SigningKey.generate()`` and give the ingress
-    ``public_key_b64(key)`` as ``TELNYX_PUBLIC_KEY``.
-    """
-    return WebhookSigner(signing_key).headers(body, timestamp)
-
-
-def public_key_b64(signing_key: SigningKey) -> str:
-    """The base64 public key of ``signing_key``, as ``TELNYX_PUBLIC_KEY`` holds it."""
-    return WebhookSigner(signing_key).public_key_b64
-
-
-def wait_for_line(
-    process: subprocess.Popen[str], pattern: re.Pattern[str], *, timeout_s: float
-) -> re.Match[str]:
-    """The first line ``process`` prints on stdout that matches ``pattern``.
-
-    Reads in a thread: polling the pipe with select misses lines that the text
-    wrapper has already buffered, which hangs when two lines arrive together.
-    """
-    assert process.stdout is not None
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def pump(stream: IO[str]) -> None:
-        for line in stream:
-            lines.put(line)
-        lines.put(None)
-
-    threading.Thread(target=pump, args=(process.stdout,), daemon=True).start()
-    deadline = time.monotonic() + timeout_s
-    seen: list[str] = []
-    while (left := deadline - time.monotonic()) > 0:
-        try:
-            line = lines.get(timeout=left)
-        except queue.Empty:
-            break
-        if line is None:
-            raise AssertionError(f"exited with {process.wait()} before printing it: {seen}")
-        seen.append(line)
-        if match := pattern.search(line):
-            return match
-    raise AssertionError(f"no line matching {pattern.pattern!r} in {timeout_s:g} s: {seen}")

@@ -30,9 +30,9 @@ import httpx
 from pydantic import SecretStr
 from yarl import URL
 
-from callstream.errors import RemoteUnavailable
 from callstream.pathsegment import encode_segment
 from callstream.records import Injection
+from injector.errors import RemoteUnavailable
 from injector.policy import Failure, Reply, Result
 
 # An error body is read for its codes only; nothing the remote sends is kept whole.

@@ -114,7 +114,7 @@ class InjectorApp:
         )
         self.metrics.ledger_ids.set(len(self._ledger))
         log.info(
-            "injector starting",
+            "injector_starting",
             ops_port=self._ops.port,
             remote=str(self._settings.env.telnyx_base_url),
             topic=topics.injections,

@@ -92,7 +92,7 @@ def _with_retries(attempt: Callable[[], T], deadline: float) -> T:
             error = exc.args[0] if exc.args else None
             if not is_transient(error) or time.monotonic() >= deadline:
                 raise
-            log.info("injector.ledger_retry", error=str(error))
+            log.info("ledger_retry", error=str(error))
             time.sleep(0.2)  # backoff before asking the broker again
 
 

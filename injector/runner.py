@@ -117,9 +117,7 @@ class JobRunner:
             return
         logged = log.debug if ending.outcome == "delivered" else log.info
         logged(
-            "delivery ended",
-            call_control_id=injection.call_control_id,
-            injection_id=injection.injection_id,
+            "delivery_ended",  # the call and injection ids are bound by the caller
             outcome=ending.outcome,
             attempts=ending.attempts,
             status_code=ending.status,

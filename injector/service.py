@@ -27,12 +27,13 @@ import structlog
 from confluent_kafka import Message
 
 from callstream.config.services import InjectorConfig
-from callstream.errors import CredentialsRejected, RecordError
+from callstream.errors import RecordError
 from callstream.kafka.backlog import Backlog
 from callstream.ops import Health
 from callstream.records import Injection, decode, utcnow
 from injector.client import AddMessagesClient
 from injector.delivery import Abandoned, Halted
+from injector.errors import CredentialsRejected
 from injector.jobs import Job, Lane, writes_for
 from injector.memory import RecentSet
 from injector.metrics import InjectorMetrics
@@ -138,7 +139,7 @@ class Injector:
 
     async def _shut_down(self, consumer: ConsumerControl) -> None:
         grace = self._config.shutdown_grace_s
-        log.info("shutting down", in_flight=self._backlog.in_flight, grace_s=grace)
+        log.info("shutting_down", in_flight=self._backlog.in_flight, grace_s=grace)
         self._stopping = True
         self._backlog.frozen = True
         consumer.stop_fetching()
@@ -146,12 +147,19 @@ class Injector:
         finished = await self._backlog.wait(self._backlog.idle, grace)
         lanes = [lane.task for lane in self._lanes.values() if lane.task is not None]
         if not finished:
-            log.warning("in-flight deliveries outlived the grace; abandoned", count=len(lanes))
+            log.warning(
+                "deliveries_abandoned",
+                count=len(lanes),
+                detail="in-flight deliveries outlived the shutdown grace; abandoned",
+            )
         for task in lanes:
             task.cancel()
         await asyncio.gather(*lanes, return_exceptions=True)
         if not await self._recorder.drain(max(5.0, grace)):
-            log.error("some outcome records were not acknowledged; their offsets stay open")
+            log.error(
+                "outcomes_unacknowledged",
+                detail="some outcome records were not acknowledged; their offsets stay open",
+            )
         final = self._backlog.offsets.committable()
         await consumer.close(final)
         log.info("stopped", committed=final)
@@ -178,14 +186,18 @@ class Injector:
             0.0 if self._stopping else self._config.shutdown_grace_s,
         )
         if not done:
-            log.warning("revoked partitions still had deliveries in flight", partitions=partitions)
+            log.warning(
+                "revoked_in_flight",
+                partitions=partitions,
+                detail="revoked partitions still had deliveries in flight",
+            )
         return self._release(partitions)
 
     def on_consumer_failed(self, detail: str) -> None:
         """The consumer thread died: readiness red, and stop (the process exits non-zero)."""
         self._failure = detail
         self._health.set("consumer", False, detail)
-        log.error("the Kafka consumer failed; stopping", detail=detail)
+        log.error("consumer_failed", error=detail, detail="the Kafka consumer failed; stopping")
         self.request_stop()
 
     def on_lost(self, partitions: list[int]) -> None:
@@ -254,7 +266,17 @@ class Injector:
                 del self._lanes[lane.call_control_id]
 
     async def _process(self, job: Job) -> bool:
-        """Deliver one job and hand its outcome to the recorder; False if consumption halted."""
+        """Deliver one job and hand its outcome to the recorder; False if consumption halted.
+
+        Every line logged meanwhile, in this lane's task, names the call and the injection.
+        """
+        injection = job.injection
+        with structlog.contextvars.bound_contextvars(
+            call_control_id=injection.call_control_id, injection_id=injection.injection_id
+        ):
+            return await self._deliver(job)
+
+    async def _deliver(self, job: Job) -> bool:
         self._backlog.start(job.partition)
         ending = await self._runner.run(
             job, may_send=lambda: self._may_send(job), wait=lambda s: self._wait(job, s)
@@ -305,7 +327,12 @@ class Injector:
         letter = poison_letter(
             exc, topic=self._topic, partition=partition, offset=offset, at=self._wall()
         )
-        log.warning("undecodable injection dead-lettered", reason=exc.reason, offset=offset)
+        log.warning(
+            "undecodable_injection",
+            reason=exc.reason,
+            offset=offset,
+            detail="an injection that cannot be decoded is dead-lettered",
+        )
         self._metrics.dead_letters.labels(exc.reason).inc()
         self._backlog.start(partition)
         self._recorder.record(
@@ -319,7 +346,11 @@ class Injector:
     def on_record_failure(self, detail: str) -> None:
         """The broker refused an outcome write: its offset stays open; say so loudly."""
         self._health.set("producer", False, detail)
-        log.error("outcome record not written; its offset will not be committed", detail=detail)
+        log.error(
+            "outcome_not_written",
+            error=detail,
+            detail="an outcome record was not written; its offset will not be committed",
+        )
 
     def _halt(self, reason: str, job: Job) -> None:
         if self._halted is not None:
@@ -329,13 +360,14 @@ class Injector:
         self._health.set("credentials", False, f"halted: {reason}")
         self._metrics.halted.set(1)
         log.error(
-            "THE REMOTE REFUSED OUR CREDENTIALS: check TELNYX_API_KEY. Consumption is halted; "
-            "nothing past this record is committed; restart once the key is fixed",
+            "credentials_refused",
             reason=reason,
-            call_control_id=job.injection.call_control_id,
-            injection_id=job.injection.injection_id,
             partition=job.partition,
             offset=job.offset,
+            detail=(
+                "THE REMOTE REFUSED OUR CREDENTIALS: check TELNYX_API_KEY. Consumption is halted; "
+                "nothing past this record is committed; restart once the key is fixed"
+            ),
         )
         self._wake_waiters()
         if self._consumer is not None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
 import structlog
+from structlog.contextvars import bind_contextvars, unbind_contextvars
 
 from callstream.errors import RecordError
 from callstream.topics import Topics
@@ -28,7 +29,7 @@ from streams.correlation import resolve as correlation
 from streams.correlation.index import IndexEntry, decode_entry, encode_entry
 from streams.decide import calls as call_join
 from streams.decide import expiry
-from streams.decide.inputs import Input, decode_input
+from streams.decide.inputs import Input, ToolCallIn, ToolResultIn, decode_input
 from streams.decide.outputs import DeadLetterOut, ForwardToCall, Output
 from streams.decide.rules import Rules
 from streams.partitioning import partition_for
@@ -37,6 +38,9 @@ from streams.state.held import InputKind, Origin
 from streams.wire import INDEX_KIND, Forwarded, as_input_kind, parse_forwarded, parse_index
 
 log = structlog.get_logger(__name__)
+
+# Bound to the logging context while one record's call is decided.
+_BOUND = ("call_control_id", "request_id")
 
 T = TypeVar("T")
 
@@ -149,12 +153,19 @@ class _Batch:
                 self._one(role, record)
             except Exception as exc:  # one bad record must never stop the worker
                 error = "".join(traceback.format_exception_only(exc)).strip()
-                log.exception("internal_error", topic=record.topic, offset=record.offset)
+                log.exception(
+                    "internal_error",
+                    topic=record.topic,
+                    offset=record.offset,
+                    detail="the record could not be decided; it is dead-lettered",
+                )
                 self.result.outputs.append(
                     DeadLetterOut(
                         record.value, _origin(record), "internal_error", error, key=record.key
                     )
                 )
+            finally:
+                unbind_contextvars(*_BOUND)  # what _apply bound names this record's lines only
         return self.finish()
 
     # -- state -----------------------------------------------------------------
@@ -176,7 +187,7 @@ class _Batch:
             return decoder(raw)
         except ValueError:
             # Only a bug or a foreign writer could put this in our changelog; start over.
-            log.exception("corrupt_state", key=key)
+            log.exception("corrupt_state", key=key, detail="stored state unreadable; started over")
             self.result.corrupt_state += 1
             return None
 
@@ -246,6 +257,9 @@ class _Batch:
 
     def _apply(self, item: Input) -> None:
         call = item.call_control_id
+        bind_contextvars(call_control_id=call)
+        if isinstance(item, ToolCallIn | ToolResultIn):
+            bind_contextvars(request_id=item.record.request_id)
         decision = call_join.decide(self._call(call), item, self._rules, self._now)
         self._store_call(call, decision.state, decision.outputs)
 

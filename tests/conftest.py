@@ -1,7 +1,7 @@
 """Fixtures shared by every test: a real Kafka broker for integration tests, isolated topics.
 
 Integration tests (everything under ``tests/integration``) get the broker
-from ``callstream.testing.broker``: ``KAFKA_BOOTSTRAP_SERVERS`` if set, else a
+from ``devkit.testing.broker``: ``KAFKA_BOOTSTRAP_SERVERS`` if set, else a
 testcontainers Kafka when a Docker engine answers, else the local broker from
 the official jars. If none can be had, the tests are *skipped loudly* on a
 developer machine and *fail* under CI (``CI=true``): CI never hides them.
@@ -9,18 +9,20 @@ developer machine and *fail* under CI (``CI=true``): CI never hides them.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from callstream.errors import CallstreamError
 from callstream.kafka.connection import KafkaConnection
 from callstream.paths import default_cache_dir
-from callstream.testing.broker import BrokerHandle, provide_broker
-from callstream.testing.skips import missing_prerequisite
+from devkit.testing.broker import BrokerHandle, provide_broker
+from devkit.testing.skips import missing_prerequisite
 
 _BROKER_LINES: list[str] = []
 
@@ -68,3 +70,29 @@ def topic_prefix() -> str:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for line in _BROKER_LINES:
         terminalreporter.write_sep("=", line, bold=True, red="NO KAFKA" in line)
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """Leave structlog and the root logger as the test found them.
+
+    The processor list is restored in place, never replaced: loggers cached on
+    first use (every module-level one) hold that list, and a later test's
+    ``capture_logs`` must reach them.
+    """
+    config = structlog.get_config()
+    processors = config["processors"]
+    saved = list(processors)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    processors[:] = saved
+    structlog.configure(
+        processors=processors,
+        context_class=config["context_class"],
+        logger_factory=config["logger_factory"],
+        wrapper_class=config["wrapper_class"],
+        cache_logger_on_first_use=config["cache_logger_on_first_use"],
+    )
+    root.handlers, root.level = handlers, level
+    structlog.contextvars.clear_contextvars()

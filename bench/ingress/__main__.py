@@ -37,11 +37,11 @@ from confluent_kafka import KafkaException
 from bench.ingress import floor, harness
 from callstream.config import AppConfig
 from callstream.kafka import KafkaConnection, ensure_topics
-from callstream.localkafka.broker import read_state
 from callstream.paths import default_cache_dir
-from callstream.testing.broker import provide_broker
-from callstream.testing.kafka import end_offsets
 from callstream.topics import Topics, TopicSpec, topic_specs
+from devkit.localkafka.broker import read_state
+from devkit.testing.broker import provide_broker
+from devkit.testing.kafka import end_offsets
 from ingress.kafka_publisher import ingress_producer_config
 
 TOKEN = "bench-token-0123456789"  # noqa: S105 - a throw-away token on loopback
@@ -125,7 +125,7 @@ def run(args: argparse.Namespace, conn: KafkaConnection, broker_pid: int | None)
         )
 
     print("load generator ceiling (against a do-nothing server) ...", flush=True)
-    with harness.null_server() as null:
+    with harness.null_server(RESULTS) as null:
         report["generator_ceiling"] = harness.load(
             null.url,
             mode="saturate",
@@ -153,7 +153,7 @@ def run(args: argparse.Namespace, conn: KafkaConnection, broker_pid: int | None)
     with harness.ingress_process(
         env,
         workers=args.workers,
-        log_path=RESULTS / "ingress-bench-server.log",
+        log_dir=RESULTS,
         profile_path=profile,
     ) as served:
         groups = {"ingress": served.processes()}

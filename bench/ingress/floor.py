@@ -5,8 +5,8 @@
 at a time, at the benchmark's offered rate, and flat out. The ingress's
 figures are reported as ratios of these.
 
-``compare_publishers`` is the measurement DESIGN.md asks for before choosing
-how the ingress awaits acknowledgements: ``confluent_kafka.aio.AIOProducer``
+``compare_publishers`` is the measurement behind the choice of how the ingress
+awaits acknowledgements (README, *Ingress*, *Design notes*): ``confluent_kafka.aio.AIOProducer``
 (defaults, and tuned for latency) against the plain ``Producer`` with a
 delivery callback resolving an asyncio future from a polling thread, which
 is ``ingress.kafka_publisher.KafkaPublisher`` itself.
@@ -16,16 +16,32 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from confluent_kafka import Producer
 from confluent_kafka.aio import AIOProducer
 
-from bench.ingress.stats import summary
+from devkit.stats import percentile
 from ingress.kafka_publisher import KafkaPublisher
 
 VALUE = b'{"request_id": "bench", "tool": "lookup_order_status", "arguments": {"order_id": "1"}}'
+
+
+def summary(latencies_s: Sequence[float], elapsed_s: float) -> dict[str, float | int | None]:
+    """Count, rate and p50/p99/max in milliseconds."""
+    ordered = sorted(latencies_s)
+
+    def ms(value: float | None) -> float | None:
+        return None if value is None else round(value * 1000, 3)
+
+    return {
+        "count": len(ordered),
+        "per_s": round(len(ordered) / elapsed_s, 1) if elapsed_s > 0 else None,
+        "p50_ms": ms(percentile(ordered, 0.50)),
+        "p99_ms": ms(percentile(ordered, 0.99)),
+        "max_ms": ms(ordered[-1] if ordered else None),
+    }
 
 
 def _key(n: int) -> bytes:

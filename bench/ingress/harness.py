@@ -1,7 +1,8 @@
 """The processes the benchmark runs: the ingress under test, the load generator, the null server.
 
-Each is a real process of its own on loopback, started here and stopped by
-its pid when its block ends; CPU shares come from psutil, per process.
+Each is a real process of its own on loopback; the servers run on devkit's
+``Stack`` on ports it chose, and stop when their block ends; CPU shares come
+from psutil, per process.
 """
 
 from __future__ import annotations
@@ -9,8 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
-import signal
 import subprocess
 import sys
 import time
@@ -18,22 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import psutil
 
-from ingress.testing import wait_for_line
-
-LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
-
-
-def _stop(process: subprocess.Popen[str], sig: int = signal.SIGTERM) -> None:
-    if process.poll() is None:
-        process.send_signal(sig)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+from devkit.stack import Service, Stack, free_port, services
 
 
 @dataclass
@@ -41,58 +27,42 @@ class Served:
     """A running server process and its URL."""
 
     url: str
-    process: subprocess.Popen[str]
+    pid: int
 
     def processes(self) -> list[psutil.Process]:
-        parent = psutil.Process(self.process.pid)
+        parent = psutil.Process(self.pid)
         return [parent, *parent.children(recursive=True)]
 
 
 @contextlib.contextmanager
 def ingress_process(
-    env: dict[str, str], *, workers: int, log_path: Path, profile_path: Path | None
+    env: dict[str, str], *, workers: int, log_dir: Path, profile_path: Path | None
 ) -> Iterator[Served]:
-    """``callstream ingress --port 0`` (under pyinstrument when profiling), ready to serve."""
-    command = [sys.executable, "-m", "callstream", "ingress", "--port", "0"]
-    command += ["--workers", str(workers)]
+    """``callstream ingress`` on a port of the launcher's (under pyinstrument when profiling),
+    ready to serve; its output in ``<log_dir>/ingress-bench-server.log``."""
+    wrap: list[str] = []
     if profile_path is not None:
-        command = [
-            sys.executable,
-            "-m",
-            "pyinstrument",
-            "-r",
-            "pyisession",
-            "-o",
-            str(profile_path),
-            *command[1:],
-        ]
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            command, env=os.environ | env, stdout=subprocess.PIPE, stderr=log, text=True
-        )
+        wrap = [sys.executable, "-m", "pyinstrument", "-r", "pyisession", "-o", str(profile_path)]
+    service = services.ingress(
+        os.environ | env, name="ingress-bench-server", workers=workers, wrap=wrap
+    )
+    with Stack(log_dir) as stack:
+        running = stack.start(service)
         try:
-            url = wait_for_line(process, LISTENING, timeout_s=120).group(1)
-            deadline = time.monotonic() + 120
-            while httpx.get(f"{url}/readyz", timeout=30).status_code != 200:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"the ingress never became ready; see {log_path}")
-                time.sleep(0.2)
-            yield Served(url, process)
+            yield Served(service.url(), running.pid)
         finally:
             # pyinstrument writes its report on SIGINT; uvicorn stops cleanly on either.
-            _stop(process, signal.SIGINT if profile_path is not None else signal.SIGTERM)
+            stack.terminate(service.name)
 
 
 @contextlib.contextmanager
-def null_server() -> Iterator[Served]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.ingress.nullserver"], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        port = wait_for_line(process, re.compile(r"^(\d+)$"), timeout_s=60).group(1)
-        yield Served(f"http://127.0.0.1:{port}", process)
-    finally:
-        _stop(process)
+def null_server(log_dir: Path) -> Iterator[Served]:
+    """The do-nothing server (``nullserver``) on a port of the launcher's."""
+    port = free_port()
+    argv = [sys.executable, "-m", "bench.ingress.nullserver", str(port)]
+    with Stack(log_dir) as stack:
+        running = stack.start(Service("nullserver", argv, os.environ, port, ready_path=None))
+        yield Served(running.service.url(), running.pid)
 
 
 def render_profile(session: Path, out: Path) -> None:

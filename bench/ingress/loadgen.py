@@ -32,6 +32,8 @@ from urllib.parse import urlsplit
 
 import uvloop
 
+from devkit.stats import percentile
+
 CALLS = 1000  # distinct call ids spread over the partitions
 
 
@@ -149,17 +151,10 @@ async def run_saturate(
     return tally, elapsed
 
 
-def _percentile(sorted_values: list[float], fraction: float) -> float | None:
-    if not sorted_values:
-        return None
-    index = min(len(sorted_values) - 1, int(fraction * len(sorted_values)))
-    return sorted_values[index]
-
-
 def summarise(tally: Tally, elapsed_s: float, cpu_s: float) -> dict[str, object]:
     ordered = sorted(tally.latencies)
     ms = 1000.0
-    p50, p99, p999 = (_percentile(ordered, f) for f in (0.50, 0.99, 0.999))
+    p50, p99, p999 = (percentile(ordered, f) for f in (0.50, 0.99, 0.999))
     return {
         "accepted": len(ordered),
         "statuses": {str(k): v for k, v in sorted(tally.statuses.items())},

@@ -2,13 +2,12 @@
 ceiling. If the generator drives this far faster than the ingress, the generator is not what
 limits the ingress figures.
 
-Run as ``python -m bench.ingress.nullserver``; prints its port, serves until terminated.
+Run as ``python -m bench.ingress.nullserver PORT``; serves on 127.0.0.1:PORT until terminated.
 """
 
 from __future__ import annotations
 
 import asyncio
-import socket
 import sys
 
 import uvloop
@@ -43,14 +42,10 @@ class NullProtocol(asyncio.Protocol):
             self._transport.write(RESPONSE)
 
 
-async def serve() -> None:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = await asyncio.get_running_loop().create_server(NullProtocol, sock=sock)
-    sys.stdout.write(f"{sock.getsockname()[1]}\n")
-    sys.stdout.flush()
+async def serve(port: int) -> None:
+    server = await asyncio.get_running_loop().create_server(NullProtocol, "127.0.0.1", port)
     await server.serve_forever()
 
 
 if __name__ == "__main__":
-    uvloop.run(serve())
+    uvloop.run(serve(int(sys.argv[1])))

@@ -1,7 +1,7 @@
 """``python -m bench.injector``: the injector's throughput and latency beside the raw client's.
 
 For each remote latency (0 ms and 100 ms by default), with 1,000 live calls at
-the emulator (its own process):
+the emulator (its own process, on devkit's ``Stack``):
 
 1. floor: the injector's HTTP client alone, one sequential sender per call
    (aiohttp, the stack the injector uses; and httpx's pool, briefly, for the
@@ -30,27 +30,31 @@ from pathlib import Path
 from typing import Any
 
 from bench.injector.floor import hammer
-from bench.injector.measure import CpuMeter, lane_gaps, percentile
+from bench.injector.measure import CpuMeter, lane_gaps
 from bench.injector.pipeline import drain
-from callstream.emulator import EmulatorControl, EmulatorOptions, EmulatorProcess, Faults
 from callstream.kafka import KafkaConnection
 from callstream.logs import configure_logging
 from callstream.paths import default_cache_dir
-from callstream.testing.broker import provide_broker
+from devkit.dev.config import without_developer_settings
+from devkit.emulator import EmulatorControl
+from devkit.stack import Running, Stack, services
+from devkit.stats import percentile
+from devkit.testing.broker import provide_broker
 
 KEY = "KEY-bench-injector-000001"
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 
 
 def _latency_summary(gaps: list[float]) -> dict[str, float]:
-    return {
-        "p50_ms": percentile(gaps, 0.50) * 1000,
-        "p99_ms": percentile(gaps, 0.99) * 1000,
-    }
+    def ms(share: float) -> float:
+        found = percentile(gaps, share)
+        return float("nan") if found is None else found * 1000
+
+    return {"p50_ms": ms(0.50), "p99_ms": ms(0.99)}
 
 
 def _floor(
-    emulator: EmulatorProcess,
+    emulator: Running,
     control: EmulatorControl,
     args: argparse.Namespace,
     *,
@@ -67,7 +71,7 @@ def _floor(
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         result = runner.run(
             hammer(
-                base_url=emulator.base_url,
+                base_url=emulator.service.url("/v2"),
                 api_key=KEY,
                 calls=calls,
                 per_call=per_call,
@@ -93,9 +97,10 @@ def run(args: argparse.Namespace, conn: KafkaConnection) -> dict[str, Any]:
         "runs": [],
     }
     for latency_ms in args.latencies:
-        options = EmulatorOptions(api_key=KEY, faults=Faults(latency_ms=latency_ms))
-        with EmulatorProcess(options) as emulator:
-            control = EmulatorControl(emulator.url)
+        env = without_developer_settings(os.environ) | {"TELNYX_API_KEY": KEY}
+        with Stack(RESULTS / "logs") as stack:
+            emulator = stack.start(services.emulator(env, latency_ms=latency_ms))
+            control = EmulatorControl(emulator.service.url())
             httpx_floor = _floor(
                 emulator, control, args, http_client="httpx", per_call=2,
                 deadline_s=args.httpx_seconds,
@@ -115,7 +120,7 @@ def run(args: argparse.Namespace, conn: KafkaConnection) -> dict[str, Any]:
                 )
                 pipeline = drain(
                     conn,
-                    base_url=emulator.base_url,
+                    base_url=emulator.service.url("/v2"),
                     api_key=KEY,
                     calls=calls,
                     per_call=args.per_call,

@@ -1,4 +1,4 @@
-"""Shared measurements: percentiles, CPU use of a process, per-call gaps at the emulator."""
+"""Shared measurements: CPU use of a process, per-call gaps at the emulator."""
 
 from __future__ import annotations
 
@@ -9,15 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import psutil
-
-
-def percentile(values: Sequence[float], share: float) -> float:
-    """The ``share`` quantile (0..1) of ``values`` (nearest rank); NaN when empty."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))
-    return ordered[index]
 
 
 @dataclass

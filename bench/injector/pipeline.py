@@ -20,8 +20,8 @@ from callstream.config import AppConfig
 from callstream.kafka import KafkaConnection, ensure_topics, producer_config
 from callstream.records import Delivery, decode, encode
 from callstream.settings import Environment, Settings
-from callstream.testing.kafka import consume
 from callstream.topics import Topics, topic_specs
+from devkit.testing.kafka import consume
 from injector.main import InjectorApp
 
 PARTITIONS = 12

@@ -4,7 +4,7 @@ Where ``bench.ingress``, ``bench.streams`` and ``bench.injector`` each measure
 one service, this package measures what a caller hears: the time from an
 event entering callstream (a record produced, a webhook POSTed) to the
 remote receiving the Add Messages request, with every service running as
-its own process (``callstream.dev.DevStack``), beside a floor of raw Kafka
+its own process (``devkit.dev.pipeline.LocalPipeline``), beside a floor of raw Kafka
 hops and a raw HTTP request measured in the same run; the highest rate that
 stays within a latency bound; callstream against a plain synchronous
 webhook server of the kind the reference guide shows; the streams worker's

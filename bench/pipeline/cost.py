@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bench.pipeline.stats import per_thousand
+from devkit.stats import per_thousand
 
 SERVICES = ("ingress", "streams", "injector")
 OTHERS = ("broker", "emulator")

@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from bench.pipeline.floor import FloorChain
-from bench.pipeline.stats import ratio
 from bench.pipeline.steps import Mode, Rig, StepResult, run_step
 from callstream.kafka import ensure_topics
 from callstream.topics import TopicSpec
+from devkit.stats import ratio
 
 WARM_UP_RATE = 100.0
 WARM_UP_S = 2.0
@@ -24,12 +24,15 @@ WARM_UP_S = 2.0
 @contextlib.contextmanager
 def floor_chain(rig: Rig) -> Iterator[None]:
     """Run the floor's relays for the block; ``rig`` learns its topic and pids."""
-    stack = rig.stack
-    names = [f"{stack.topics.prefix}floor.hop{n}" for n in range(3)]
-    partitions = stack.config.topics.partitions
-    ensure_topics(stack.conn, [TopicSpec(name, partitions, 1) for name in names])
+    pipeline = rig.pipeline
+    names = [f"{pipeline.topics.prefix}floor.hop{n}" for n in range(3)]
+    partitions = pipeline.config.topics.partitions
+    ensure_topics(pipeline.conn, [TopicSpec(name, partitions, 1) for name in names])
     chain = FloorChain(
-        stack.conn.bootstrap_servers, names, f"{stack.emulator_url}/v2", stack.api_key
+        pipeline.conn.bootstrap_servers,
+        names,
+        f"{pipeline.emulator_url}/v2",
+        pipeline.env["TELNYX_API_KEY"],
     )
     chain.start()
     rig.floor_topic, rig.floor_pids = names[0], chain.pids

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from callstream.emulator import EmulatorControl
+from devkit.emulator import EmulatorControl
 
 THREADS = 8
 

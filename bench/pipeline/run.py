@@ -1,11 +1,11 @@
-"""One run of the whole benchmark: the parts in a bounded order, on one broker and one stack.
+"""One run of the whole benchmark: the parts in a bounded order, on one broker and one pipeline.
 
-Order: the parts that need the pipeline share one ``BenchStack`` (latency,
+Order: the parts that need the pipeline share one ``LocalPipeline`` (latency,
 whose 500/s step also gives the cost model; the capacity search with one
 streams worker and one injector; the comparison with the direct approach;
 then the capacity search again after adding a streams worker and an
 injector), and the scale part runs last on a streams worker of its own, once
-the stack is gone, so its memory figures are not disturbed.
+the pipeline is gone, so its memory figures are not disturbed.
 """
 
 from __future__ import annotations
@@ -20,13 +20,15 @@ from typing import Any
 from bench.pipeline import capacity, latency, remote, scale, versus
 from bench.pipeline.cost import cost
 from bench.pipeline.search import SearchPolicy
-from bench.pipeline.stack import BenchStack, StackOptions
 from bench.pipeline.steps import Mode, Rig, run_step
+from bench.pipeline.under_test import StackOptions, bench_pipeline
 from callstream.kafka import KafkaConnection
+from devkit.dev.pipeline import LocalPipeline
 
 PARTS = ("latency", "cost", "capacity", "versus", "scale")
 STACK_PARTS = frozenset({"latency", "cost", "capacity", "versus"})
 COST_RATE = 500.0
+EXTRA_WORKERS = ("streams-2", "injector-2")
 
 
 def progress(line: str) -> None:
@@ -87,15 +89,16 @@ class Run:
 
     def _with_stack(self) -> None:
         progress("starting the pipeline: topics, emulator, backends, streams, injector, ingress")
-        with BenchStack(self.conn, self._options(), self.env, self.work / "stack") as stack:
+        state = self.work / "stack"
+        with bench_pipeline(self.conn, self._options(), self.env, state) as pipeline:
             self.stack_info = {
                 "partitions": self.args.partitions,
                 "log_level": self.args.log_level,
-                "tool_runner_concurrency": stack.config.streams.tool_runner_concurrency,
+                "tool_runner_concurrency": pipeline.config.streams.tool_runner_concurrency,
             }
             rig = Rig(
-                stack,
-                self._live_calls(stack),
+                pipeline,
+                self._live_calls(pipeline),
                 self.work,
                 broker_pid=self.broker_pid,
                 profile=tuple(self.args.profile),
@@ -120,26 +123,31 @@ class Run:
                 self.found["versus"] = self._versus(rig)
             if "capacity" in self.parts:
                 progress("2. highest sustainable rate, 2 streams workers + 2 injectors")
-                stack.add_workers(streams=1, injectors=1)
-                remote.wait_until(lambda: float(stack.ready()), 1.0, stall_s=120, max_s=120)
+                pipeline.add_streams_worker("streams-2")
+                pipeline.add_injector("injector-2")
+                workers = ("streams", "injector")
+                ready = pipeline.stack.ready
+                remote.wait_until(lambda: float(ready(*workers)), 1.0, stall_s=120, max_s=120)
                 latency.warm_up(rig, ["pipeline"])
                 start = max(
                     self.args.capacity_start, self.found["capacity"]["1+1"]["sustained_rate"] or 0
                 )
                 self.found["capacity"]["2+2"] = self._search(rig, "2+2", start)
-                stack.remove_workers()
-            dead = stack.dead()
+                for name in EXTRA_WORKERS:  # SIGTERM: each leaves its group, handing back
+                    pipeline.stack.terminate(name)
+                    pipeline.stack.forget(name)
+            dead = [running.service.name for running in pipeline.exited()]
             if dead:
                 self.problems.append(f"services that exited during the run: {', '.join(dead)}")
 
-    def _live_calls(self, stack: BenchStack) -> list[str]:
+    def _live_calls(self, pipeline: LocalPipeline) -> list[str]:
         if not self.parts & {"latency", "cost", "capacity"}:
             return []
         count = self.args.calls
         progress(f"starting {count} live calls at the emulator (signed webhooks to the ingress)")
-        calls = remote.start_calls(stack.emulator_url, 0, count)
+        calls = remote.start_calls(pipeline.emulator_url, 0, count)
         _, live = remote.wait_until(
-            lambda: stack.metric(
+            lambda: pipeline.stack.metric(
                 "streams", "callstream_streams_table_keys", table="calls", status="active"
             ),
             count,
@@ -177,7 +185,7 @@ class Run:
     def _versus(self, rig: Rig) -> dict[str, Any]:
         args = self.args
         return versus.run(
-            rig.stack,
+            rig.pipeline,
             first_caller=100_000,
             calls=args.versus_calls,
             lookup_s=args.lookup_s,

@@ -21,7 +21,6 @@ faster than webhooks through the ingress would.
 
 from __future__ import annotations
 
-import sys
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -29,18 +28,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-import psutil
 import yaml
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from bench.pipeline import remote
-from bench.pipeline.stack import CLEARED, bench_config, sum_samples
-from callstream.dev.processes import ProcessGroup, Running, ServiceSpec
+from bench.pipeline.under_test import bench_config
 from callstream.kafka import KafkaConnection, consumer_config, ensure_topics, producer_config
-from callstream.localkafka.broker import free_port
 from callstream.records import CallEvent, CallEventPayload, encode
 from callstream.topics import Topics, topic_specs
+from devkit.dev.config import without_developer_settings
+from devkit.stack import Stack, services
 
 
 def _call_events(topics: Topics, first: int, last: int) -> list[tuple[bytes, bytes]]:
@@ -77,43 +74,34 @@ def _produce(conn: KafkaConnection, topic: str, records: list[tuple[bytes, bytes
 
 
 class ScaleWorker:
-    """One streams worker process for this part, and how to read it."""
+    """One streams worker process for this part, on the part's own stack, and how to read it."""
 
-    def __init__(self, group: ProcessGroup, env: Mapping[str, str], state: Path) -> None:
-        self._group = group
+    NAME = "streams-scale"
+
+    def __init__(self, stack: Stack, env: Mapping[str, str], state: Path) -> None:
+        self._stack = stack
         self._env = dict(env)
         self._state = state
-        self.port = 0
-        self.running: Running | None = None
 
     def start(self) -> float:
-        """Start a worker (its tables empty until restored); seconds until it is ready."""
-        self.port = free_port()
-        argv = [sys.executable, "-m", "callstream", "streams"]
-        argv += ["--worker-id", "streams-scale", "--ops-port", str(self.port)]
-        ready = f"http://127.0.0.1:{self.port}/readyz"
+        """Start the worker (its tables empty until restored); seconds until it is ready."""
         started = time.monotonic()
-        self.running = self._group.start(ServiceSpec("streams-scale", argv, self._env, ready))
-        self._group.wait_ready(self.running, timeout_s=300)
+        self._stack.start(services.streams(self._env, name=self.NAME), timeout_s=300)
         return time.monotonic() - started
 
-    def metric(self, name: str, **labels: str) -> float:
-        try:
-            text = httpx.get(f"http://127.0.0.1:{self.port}/metrics", timeout=10).text
-        except httpx.HTTPError:
-            return 0.0
-        return sum_samples(text, name, labels)
+    def metric(self, name: str) -> float:
+        return self._stack.metric(self.NAME, name)
 
     def live_calls(self) -> float:
-        return self.metric("callstream_streams_table_keys", table="calls", status="active")
+        return self._stack.metric(
+            self.NAME, "callstream_streams_table_keys", table="calls", status="active"
+        )
 
     def rss(self) -> int:
-        assert self.running is not None
-        return int(psutil.Process(self.running.process.pid).memory_info().rss)
+        return self._stack.rss_bytes(self.NAME)
 
     def stop(self) -> None:
-        self._group.stop_all(grace_s=60)
-        self.running = None
+        self._stack.terminate(self.NAME)
 
 
 def _changelog_floor(conn: KafkaConnection, topics: list[str]) -> tuple[int, float]:
@@ -155,15 +143,15 @@ def run(
     state.mkdir(parents=True, exist_ok=True)
     config_path = state / "scale.yaml"
     config_path.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
-    child_env = {k: v for k, v in env.items() if k not in CLEARED} | {
+    child_env = without_developer_settings(env) | {
         "KAFKA_BOOTSTRAP_SERVERS": conn.bootstrap_servers,
         "CALLSTREAM_TOPIC_PREFIX": prefix,
         "CALLSTREAM_CONFIG": str(config_path),
         "CALLSTREAM_LOG_LEVEL": "WARNING",
     }
     result: dict[str, Any] = {"partitions": partitions, "memory": []}
-    with ProcessGroup(state / "logs") as group:
-        worker = ScaleWorker(group, child_env, state)
+    with Stack(state / "logs") as stack:
+        worker = ScaleWorker(stack, child_env, state)
         result["empty_start_s"] = round(worker.start(), 2)
         empty_rss = worker.rss()
         result["empty_rss_mib"] = round(empty_rss / 2**20, 1)

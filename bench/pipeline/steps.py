@@ -39,10 +39,10 @@ from bench.pipeline.loadgen import GeneratorSpec, spec_to_json
 from bench.pipeline.machine import CpuLedger, spent
 from bench.pipeline.plan import FLOOR_MIX, PIPELINE_MIX, PlannedEvent, tool_requests
 from bench.pipeline.sampling import sampling, top
-from bench.pipeline.stack import BenchStack
-from bench.pipeline.stats import Latency
 from bench.pipeline.wire import tool_call_record
 from callstream.kafka import producer_config
+from devkit.dev.pipeline import LocalPipeline
+from devkit.stats import Latency
 
 Mode = Literal["pipeline", "floor"]
 REPO = Path(__file__).resolve().parents[2]
@@ -50,9 +50,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 @dataclass
 class Rig:
-    """What every step needs: the running stack, the live calls, the floor, the broker."""
+    """What every step needs: the running pipeline, the live calls, the floor, the broker."""
 
-    stack: BenchStack
+    pipeline: LocalPipeline
     calls: list[str]
     workdir: Path
     broker_pid: int | None = None
@@ -65,9 +65,10 @@ class Rig:
     profile_dir: Path | None = None
 
     def ledger(self, extra: Mapping[str, Sequence[int]] | None = None) -> CpuLedger:
-        """CPU accounts of the stack's services, the broker, the floor, the harness and
+        """CPU accounts of the pipeline's services, the broker, the floor, the harness and
         ``extra`` groups (another server under test)."""
-        groups = self.stack.pids() | {name: list(pids) for name, pids in (extra or {}).items()}
+        groups = self.pipeline.stack.pids()
+        groups |= {name: list(pids) for name, pids in (extra or {}).items()}
         if self.broker_pid is not None:
             groups["broker"] = [self.broker_pid]
         if self.floor_pids:
@@ -112,15 +113,19 @@ def register_tool_requests(rig: Rig, events: Sequence[PlannedEvent]) -> None:
     requests = tool_requests(events)
     if not requests:
         return
-    stack = rig.stack
-    before = stack.metric("streams", "callstream_streams_records_in_total", topic="tool-calls")
-    producer = Producer(producer_config(stack.conn, "bench-requests", {"linger.ms": 5}))
+    pipeline = rig.pipeline
+    before = pipeline.stack.metric(
+        "streams", "callstream_streams_records_in_total", topic="tool-calls"
+    )
+    producer = Producer(producer_config(pipeline.conn, "bench-requests", {"linger.ms": 5}))
     now = time.time()
     for call, request_id in requests:
         while True:
             try:
                 producer.produce(
-                    stack.topics.tool_calls, tool_call_record(call, request_id, now), call.encode()
+                    pipeline.topics.tool_calls,
+                    tool_call_record(call, request_id, now),
+                    call.encode(),
                 )
             except BufferError:
                 producer.poll(0.05)
@@ -131,7 +136,9 @@ def register_tool_requests(rig: Rig, events: Sequence[PlannedEvent]) -> None:
         raise RuntimeError("the tool requests were not acknowledged by Kafka")
 
     def read() -> float:
-        return stack.metric("streams", "callstream_streams_records_in_total", topic="tool-calls")
+        return pipeline.stack.metric(
+            "streams", "callstream_streams_records_in_total", topic="tool-calls"
+        )
 
     _, done = remote.wait_until(read, before + len(requests), stall_s=30, max_s=180)
     if not done:
@@ -154,7 +161,7 @@ def _generate(rig: Rig, spec: GeneratorSpec) -> dict[str, Any]:
 
 def run_step(rig: Rig, *, mode: Mode, label: str, rate: float, duration_s: float) -> StepResult:
     """Offer ``rate`` events/s for ``duration_s`` through ``mode``; what reached the calls."""
-    stack = rig.stack
+    pipeline = rig.pipeline
     tag = f"{label}-{mode}-{int(rate)}-{uuid.uuid4().hex[:6]}".replace(" ", "").replace("+", "p")
     spec = GeneratorSpec(
         tag=tag,
@@ -162,39 +169,39 @@ def run_step(rig: Rig, *, mode: Mode, label: str, rate: float, duration_s: float
         rate=rate,
         duration_s=duration_s,
         mix=list(PIPELINE_MIX if mode == "pipeline" else FLOOR_MIX),
-        bootstrap=stack.conn.bootstrap_servers,
-        tool_results_topic=stack.topics.tool_results,
-        crm_topic=stack.topics.source("crm"),
+        bootstrap=pipeline.conn.bootstrap_servers,
+        tool_results_topic=pipeline.topics.tool_results,
+        crm_topic=pipeline.topics.source("crm"),
         floor_topic=rig.floor_topic,
-        ingress_url=stack.ingress_url,
-        token=stack.token,
+        ingress_url=pipeline.ingress_url,
+        token=pipeline.token,
         connections=rig.connections,
     )
     events = spec.events()
     if mode == "pipeline":
         register_tool_requests(rig, events)
-    applied_before = remote.applied(stack.emulator_url)
+    applied_before = remote.applied(pipeline.emulator_url)
     ledger = rig.ledger()
     before = ledger.snapshot()
     sampled = rig.profile if mode == "pipeline" and label != "warm-up" else ()
-    pids = {name: found for name, found in stack.pids().items() if name in sampled}
+    pids = {name: found for name, found in pipeline.stack.pids().items() if name in sampled}
     out = (rig.profile_dir or rig.workdir / "profile") / tag
     with sampling(pids, out, duration_s) as files:
         generated = _generate(rig, spec)
     outcome: list[str] = generated["outcome"]
     accepted = sum(1 for o in outcome if o == "ok")
     remote.wait_until(
-        lambda: remote.applied(stack.emulator_url),
+        lambda: remote.applied(pipeline.emulator_url),
         applied_before + accepted,
         stall_s=10,
         max_s=rig.drain_max_s,
     )
     cpu = spent(before, ledger.snapshot(), extra_s=generated["cpu_s"])
-    arrived = remote.arrivals(stack.emulator_url, rig.calls)
+    arrived = remote.arrivals(pipeline.emulator_url, rig.calls)
     decided = (
         decided_at(
-            stack.conn,
-            stack.topics.injections,
+            pipeline.conn,
+            pipeline.topics.injections,
             since_s=float(generated["start_epoch"]) - 5,
             ids=[e.injection_id for e in events],
         )

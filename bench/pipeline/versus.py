@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
-import subprocess
 import sys
 import threading
 from collections import Counter
@@ -40,11 +38,11 @@ import psutil
 from bench.pipeline import remote
 from bench.pipeline.burst import TOOLS, fire_webhooks
 from bench.pipeline.machine import CpuLedger, spent
-from bench.pipeline.stack import BenchStack
-from bench.pipeline.stats import Latency
 from bench.pipeline.steps import REPO
-
-LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
+from devkit.dev.pipeline import LocalPipeline
+from devkit.errors import DevStackError
+from devkit.stack import Service, free_port
+from devkit.stats import Latency
 
 
 @dataclass(frozen=True)
@@ -61,7 +59,7 @@ class Plan:
 
 def _side(
     plan: Plan,
-    stack: BenchStack,
+    pipeline: LocalPipeline,
     calls: list[str],
     url: str,
     token: str | None,
@@ -72,19 +70,19 @@ def _side(
 ) -> dict[str, Any]:
     spread_s = plan.spread_s
     expected = len(calls) * len(TOOLS)
-    applied_before = remote.applied(stack.emulator_url)
+    applied_before = remote.applied(pipeline.emulator_url)
     before = ledger.snapshot()
-    with peak_rss(stack.pids()["ingress"][0]) as ingress_rss:
+    with peak_rss(pipeline.stack["ingress"].pid) as ingress_rss:
         acks, fired_at = fire_webhooks(url, calls, token, timeout_s=timeout_s, spread_s=spread_s)
     answered = ledger.snapshot()
     remote.wait_until(
-        lambda: remote.applied(stack.emulator_url),
+        lambda: remote.applied(pipeline.emulator_url),
         applied_before + expected,
         stall_s=bound_s,
         max_s=bound_s,
     )
     delivered = ledger.snapshot()
-    arrivals = remote.arrival_times(stack.emulator_url, calls)
+    arrivals = remote.arrival_times(pipeline.emulator_url, calls)
     outcomes = Counter(a.outcome for a in acks)
     ok = [a.seconds for a in acks if a.outcome == "ok"]
     return {
@@ -106,14 +104,14 @@ def _side(
     }
 
 
-def _live_calls(stack: BenchStack, first: int, count: int) -> list[str]:
+def _live_calls(pipeline: LocalPipeline, first: int, count: int) -> list[str]:
     """Start ``count`` calls and wait until the streams worker holds them as live, so a burst
     meets a pipeline that is not still busy with their lifecycle webhooks."""
     active = {"table": "calls", "status": "active"}
-    before = stack.metric("streams", "callstream_streams_table_keys", **active)
-    live = remote.start_calls(stack.emulator_url, first, count)
+    before = pipeline.stack.metric("streams", "callstream_streams_table_keys", **active)
+    live = remote.start_calls(pipeline.emulator_url, first, count)
     remote.wait_until(
-        lambda: stack.metric("streams", "callstream_streams_table_keys", **active),
+        lambda: pipeline.stack.metric("streams", "callstream_streams_table_keys", **active),
         before + count,
         stall_s=30,
         max_s=180,
@@ -147,35 +145,27 @@ def peak_rss(pid: int, every_s: float = 0.02) -> Iterator[dict[str, float]]:
 
 
 @contextlib.contextmanager
-def direct_server(stack: BenchStack, *, lookup_s: float, pool: int) -> Iterator[tuple[str, int]]:
-    """The direct server in a process of its own; its URL and process id."""
-    argv = [sys.executable, "-m", "bench.pipeline.direct", "--remote", f"{stack.emulator_url}/v2"]
+def direct_server(
+    pipeline: LocalPipeline, *, lookup_s: float, pool: int
+) -> Iterator[tuple[str, int]]:
+    """The direct server in a process of its own, on the pipeline's stack; its URL and pid."""
+    port = free_port()
+    argv = [sys.executable, "-m", "bench.pipeline.direct", "--port", str(port)]
+    argv += ["--remote", f"{pipeline.emulator_url}/v2"]
     argv += ["--lookup-s", str(lookup_s), "--pool", str(pool)]
-    process = subprocess.Popen(
-        argv,
-        cwd=REPO,
-        env=os.environ | {"TELNYX_API_KEY": stack.api_key},
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    env = os.environ | {"TELNYX_API_KEY": pipeline.env["TELNYX_API_KEY"]}
+    stack = pipeline.stack
+    running = stack.start(Service("direct", argv, env, port, ready_path=None, cwd=REPO))
     try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        found = LISTENING.search(line)
-        if found is None:
-            raise RuntimeError(f"the direct server did not start: {line!r}")
-        yield found.group(1), process.pid
+        yield running.service.url(), running.pid
     finally:
-        process.terminate()
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()  # a pool still sleeping through its queue
-            process.wait(5)
+        with contextlib.suppress(DevStackError):  # killed: a pool still sleeping through its queue
+            stack.terminate("direct", timeout_s=5)
+        stack.forget("direct")
 
 
 def run(
-    stack: BenchStack,
+    pipeline: LocalPipeline,
     *,
     first_caller: int,
     calls: int,
@@ -202,16 +192,17 @@ def run(
     ]
     caller = first_caller
     for plan in plans:
-        live = _live_calls(stack, caller, plan.calls)
+        live = _live_calls(pipeline, caller, plan.calls)
         caller += plan.calls
         common: dict[str, Any] = {"timeout_s": timeout_s, "bound_s": bound_s}
         if plan.threads is None:
             cpu = ledger({})
-            side = _side(plan, stack, live, stack.ingress_url, stack.token, ledger=cpu, **common)
+            url = pipeline.ingress_url
+            side = _side(plan, pipeline, live, url, pipeline.token, ledger=cpu, **common)
         else:
-            with direct_server(stack, lookup_s=lookup_s, pool=plan.threads) as (url, pid):
+            with direct_server(pipeline, lookup_s=lookup_s, pool=plan.threads) as (url, pid):
                 cpu = ledger({"direct": [pid]})
-                side = _side(plan, stack, live, url, None, ledger=cpu, **common)
+                side = _side(plan, pipeline, live, url, None, ledger=cpu, **common)
         ack = side["ack"]
         progress(
             f"  {plan.name}: ack p50 {ack['p50_ms']} ms, p99 {ack['p99_ms']} ms; not taken "
@@ -222,7 +213,7 @@ def run(
     return {
         "calls": calls,
         "bursts": list(bursts),
-        "tool_runner_concurrency": stack.config.streams.tool_runner_concurrency,
+        "tool_runner_concurrency": pipeline.config.streams.tool_runner_concurrency,
         "tools_per_call": len(TOOLS),
         "lookup_s": lookup_s,
         "webhook_timeout_s": timeout_s,

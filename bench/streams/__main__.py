@@ -22,8 +22,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -32,8 +30,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
-import psutil
 from confluent_kafka import Consumer
 
 from bench.streams.floor import IN_TS, Floor
@@ -49,8 +45,10 @@ from bench.streams.workload import (
 )
 from callstream.kafka import KafkaConnection, consumer_config, ensure_topics
 from callstream.paths import default_cache_dir
-from callstream.testing.broker import provide_broker
 from callstream.topics import Topics, TopicSpec, topic_specs
+from devkit.stack import Stack, services
+from devkit.stats import Latency
+from devkit.testing.broker import provide_broker
 
 CONFIG = """
 topics: {{partitions: {partitions}}}
@@ -128,63 +126,15 @@ class Outputs:
         self._consumer.close()
 
 
-class Worker:
-    """One ``callstream streams`` process."""
-
-    def __init__(self, deployment: Deployment, log: Path) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("CALLSTREAM_", "KAFKA_"))}
-        env |= {
-            "KAFKA_BOOTSTRAP_SERVERS": deployment.conn.bootstrap_servers,
-            "CALLSTREAM_TOPIC_PREFIX": deployment.prefix,
-            "CALLSTREAM_CONFIG": str(deployment.config),
-            "CALLSTREAM_LOG_LEVEL": "WARNING",
-        }
-        self._log = log
-        self._file = log.open("w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "callstream", "streams", "--ops-port", "0"],
-            env=env | {"CALLSTREAM_LOG_LEVEL": "INFO"},
-            stdout=self._file,
-            stderr=subprocess.STDOUT,
-        )
-        self.port = 0
-
-    def wait_ready(self, timeout_s: float = 120) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            for line in self._log.read_text().splitlines():
-                if '"streams_starting"' in line:
-                    self.port = json.loads(line)["ops_port"]
-            if self.port:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{self.port}/readyz").status_code == 200:
-                        return
-                except httpx.HTTPError:
-                    pass
-            time.sleep(0.2)
-        raise SystemExit(f"the worker did not get ready; see {self._log}")
-
-    def metric(self, prefix: str) -> float:
-        text = httpx.get(f"http://127.0.0.1:{self.port}/metrics").text
-        return sum(
-            float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(prefix)
-        )
-
-    def rss(self) -> int:
-        return int(psutil.Process(self.process.pid).memory_info().rss)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self._file.close()
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+def worker_env(deployment: Deployment) -> dict[str, str]:
+    """The environment of a ``callstream streams`` process on ``deployment``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CALLSTREAM_", "KAFKA_"))}
+    return env | {
+        "KAFKA_BOOTSTRAP_SERVERS": deployment.conn.bootstrap_servers,
+        "CALLSTREAM_TOPIC_PREFIX": deployment.prefix,
+        "CALLSTREAM_CONFIG": str(deployment.config),
+        "CALLSTREAM_LOG_LEVEL": "INFO",
+    }
 
 
 def throughput(
@@ -214,7 +164,7 @@ def latency(
     expected: int,
     rate: float,
     delay_of: Callable[[float, bytes, dict[str, bytes], dict[str, float]], float | None],
-) -> dict[str, float]:
+) -> dict[str, float | None]:
     loader = Loader(deployment.conn)
     already = len(outputs.seen)
     started = time.monotonic()
@@ -230,11 +180,12 @@ def latency(
         for stamp, value, headers in outputs.seen[already:]
         if (d := delay_of(stamp, value, headers, loader.sent_at)) is not None
     ]
+    summary = Latency.of(delays)
     return {
         "rate_per_s": rate,
         "outputs": len(delays),
-        "p50_ms": round(1000 * percentile(delays, 0.50), 2),
-        "p99_ms": round(1000 * percentile(delays, 0.99), 2),
+        "p50_ms": summary.p50_ms,
+        "p99_ms": summary.p99_ms,
         "mean_ms": round(1000 * statistics.fmean(delays), 2),
     }
 
@@ -252,10 +203,10 @@ def run(conn: KafkaConnection, args: argparse.Namespace, workdir: Path) -> dict[
     # The streams worker.
     deployment = deploy(conn, args.partitions, workdir)
     t = deployment.topics
-    worker = Worker(deployment, workdir / "worker.log")
+    stack = Stack(workdir / "logs")
     outputs = Outputs(conn, t.injections)
     try:
-        worker.wait_ready()
+        stack.start(services.streams(worker_env(deployment), name="worker"))
         backlog = [r for i in range(args.calls) for r in call_records(t, "tp", i)]
         results["streams_throughput"] = throughput(
             deployment, outputs, backlog, args.calls * INJECTIONS_PER_CALL
@@ -270,29 +221,29 @@ def run(conn: KafkaConnection, args: argparse.Namespace, workdir: Path) -> dict[
             rate=args.rate,
             delay_of=streams_delay,
         )
-        before = worker.rss()
-        consumed = worker.metric("callstream_streams_records_in_total")
+        before = stack.rss_bytes("worker")
+        consumed = stack.metric("worker", "callstream_streams_records_in_total")
         live = [r for i in range(args.live_calls) for r in live_call_records(t, "mem", i)]
         loader = Loader(conn)
         loader.send(live)
         loader.flush()
         deadline = time.monotonic() + 300
-        while worker.metric("callstream_streams_records_in_total") < consumed + len(live):
+        while stack.metric("worker", "callstream_streams_records_in_total") < consumed + len(live):
             if time.monotonic() > deadline:
                 raise SystemExit("the live calls were not all consumed")
             time.sleep(0.5)
-        after = worker.rss()
+        after = stack.rss_bytes("worker")
         results["streams_memory"] = {
             "live_calls_added": args.live_calls,
             "rss_before_mb": round(before / 2**20, 1),
             "rss_after_mb": round(after / 2**20, 1),
             "bytes_per_live_call": round((after - before) / args.live_calls),
             "live_calls_total": args.calls + calls + args.live_calls,
-            "table_keys": worker.metric("callstream_streams_table_keys"),
+            "table_keys": stack.metric("worker", "callstream_streams_table_keys"),
         }
     finally:
         outputs.close()
-        worker.stop()
+        stack.stop_all(grace_s=60)
     # The floor, on its own topics of the same shape.
     deployment = deploy(conn, args.partitions, workdir)
     t = deployment.topics

@@ -3,7 +3,6 @@
 from callstream.config.app import (
     AppConfig,
     default_config_text,
-    demo_config,
     load_config,
     parse_config,
 )
@@ -31,7 +30,6 @@ __all__ = [
     "ToolSpec",
     "TopicsConfig",
     "default_config_text",
-    "demo_config",
     "load_config",
     "parse_config",
 ]

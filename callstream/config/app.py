@@ -76,12 +76,6 @@ def default_config_text() -> str:
     return resources.files("callstream.config").joinpath("default.yaml").read_text()
 
 
-def demo_config() -> AppConfig:
-    """The packaged demo configuration (the reference scenario's tools on the demo backends)."""
-    text = resources.files("callstream.config").joinpath("demo.yaml").read_text()
-    return parse_config(text, origin="demo config")
-
-
 def parse_config(text: str, *, origin: str) -> AppConfig:
     """Validate YAML ``text``; ``origin`` names where it came from in error messages."""
     try:

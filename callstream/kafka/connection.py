@@ -1,8 +1,8 @@
 """Where the Kafka cluster is and how to authenticate to it.
 
 ``KAFKA_BOOTSTRAP_SERVERS`` wins; when it is unset, the local development
-broker recorded in the Kafka data dir is used if it is running, and anything
-else is a ``ConfigError`` that says what to do.
+broker recorded in the Kafka data dir (``callstream.kafka.local``) is used if
+it is running, and anything else is a ``ConfigError`` that says what to do.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from callstream.errors import ConfigError
+from callstream.kafka.local import read_local_bootstrap
 from callstream.settings import SaslMechanism, SecurityProtocol, Settings
 
 
@@ -53,9 +54,7 @@ def resolve_connection(settings: Settings) -> KafkaConnection:
             ssl_key_location=env.kafka_ssl_key_location,
             ssl_key_password=env.kafka_ssl_key_password,
         )
-    from callstream.localkafka.broker import read_running_bootstrap
-
-    bootstrap = read_running_bootstrap(settings.kafka_dir)
+    bootstrap = read_local_bootstrap(settings.kafka_dir)
     if bootstrap is None:
         raise ConfigError(
             "KAFKA_BOOTSTRAP_SERVERS is not set and no local Kafka broker is running "

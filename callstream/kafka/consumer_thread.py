@@ -138,7 +138,7 @@ class ConsumerThread:
                     self._report_watermarks()
             self._consumer.close()
         except Exception as exc:  # any failure ends consumption, and the loop is told
-            log.exception("consumer thread failed")
+            log.exception("consumer_thread_failed")
             self._closed.set_result(None)
             with contextlib.suppress(RuntimeError):  # the loop is already gone
                 self._loop.call_soon_threadsafe(self._hooks.on_consumer_failed, repr(exc))
@@ -180,7 +180,7 @@ class ConsumerThread:
             if error is None:
                 good.append(record)
             else:
-                log.warning("consumer error", error=str(error), fatal=error.fatal())
+                log.warning("consumer_error", error=str(error), fatal=error.fatal())
         if good:
             self._loop.call_soon_threadsafe(self._hooks.on_records, good)
 
@@ -196,7 +196,7 @@ class ConsumerThread:
                 self._consumer.commit(offsets=tps, asynchronous=False)
         except KafkaException as exc:
             # Not fatal: the next commit carries a later offset; a restart re-reads a little.
-            log.warning("offset commit failed", error=str(exc), offsets=owned)
+            log.warning("offset_commit_failed", error=str(exc), offsets=owned)
 
     def _pause(self, partitions: list[int]) -> None:
         tps = [TopicPartition(self._topic, p) for p in partitions if p in self._assigned]
@@ -238,14 +238,14 @@ class ConsumerThread:
         partitions = self._mine(tps)
         self._assigned.update(partitions)
         self._unpaused_new.extend(partitions)
-        log.info("partitions assigned", partitions=partitions)
+        log.info("partitions_assigned", partitions=partitions)
         self._loop.call_soon_threadsafe(self._hooks.on_assigned, partitions)
 
     def _revoke_cb(self, _: Any, tps: list[TopicPartition]) -> None:
         partitions = self._mine(tps)
         if not partitions:
             return
-        log.info("partitions revoked", partitions=partitions)
+        log.info("partitions_revoked", partitions=partitions)
         offsets: dict[int, int] = {}
         try:
             future = asyncio.run_coroutine_threadsafe(
@@ -253,16 +253,23 @@ class ConsumerThread:
             )
             offsets = future.result(timeout=self._revoke_timeout_s)
         except concurrent.futures.TimeoutError:
-            log.warning("in-flight work of revoked partitions outlived the grace; abandoned")
+            log.warning(
+                "revoke_grace_exceeded",
+                detail="in-flight work of revoked partitions outlived the grace; abandoned",
+            )
         except RuntimeError:
-            log.warning("event loop gone during revoke; nothing committed")
+            log.warning("revoke_without_loop", detail="the event loop was gone; nothing committed")
         self._commit(offsets, asynchronous=False)
         self._assigned.difference_update(partitions)
 
     def _lost_cb(self, _: Any, tps: list[TopicPartition]) -> None:
         partitions = self._mine(tps)
         self._assigned.difference_update(partitions)
-        log.warning("partitions lost; their uncommitted work will be redone", partitions=partitions)
+        log.warning(
+            "partitions_lost",
+            partitions=partitions,
+            detail="their uncommitted work will be redone by their new owner",
+        )
         self._loop.call_soon_threadsafe(self._hooks.on_lost, partitions)
 
 

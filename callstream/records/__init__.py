@@ -1,4 +1,4 @@
-"""Schemas of every record on callstream's Kafka topics (SPEC §4), and their wire codec."""
+"""Schemas of every record on callstream's topics (README, *Kafka topics*), and their codec."""
 
 from callstream.records.base import MAX_RECORD_BYTES, Record, decode, encode, utcnow
 from callstream.records.calls import CallEvent, CallEventPayload

@@ -14,11 +14,13 @@ from typing import Literal
 import structlog
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
+from structlog.contextvars import bind_contextvars
 
-from callstream.errors import RecordError, RequestRejected
+from callstream.errors import RecordError
 from callstream.records import source_event_from_raw
 from ingress.bodies import check_content_type, parse_json_object, read_body
 from ingress.deps import SourceCaller
+from ingress.errors import RequestRejected
 from ingress.openapi import JSON_OBJECT, error_responses, json_body
 from ingress.routes import answer
 
@@ -57,6 +59,8 @@ async def accept_source_event(request: Request, target: SourceCaller) -> Respons
         event = source_event_from_raw(source, fields, spec.fields, fallback_time=received_at)
     except RecordError as exc:
         raise RequestRejected(400, "schema", exc.detail) from exc
+    if event.call_control_id is not None:  # otherwise the streams worker finds the call
+        bind_contextvars(call_control_id=event.call_control_id)
     key = event.call_control_id or event.customer.phone or event.customer.id
     assert key is not None  # SourceEvent refuses an event with none of the three
     await service.publish(f"source:{source}", service.topics.source(source), key, raw)
@@ -65,6 +69,5 @@ async def accept_source_event(request: Request, target: SourceCaller) -> Respons
         source=source,
         event_id=event.event_id,
         event_type=event.type,
-        call_control_id=event.call_control_id,
     )
     return answer(EventAccepted(event_id=event.event_id), 202)

@@ -8,12 +8,13 @@ from typing import Literal
 import structlog
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from structlog.contextvars import bind_contextvars
 
-from callstream.errors import RequestRejected
 from callstream.records import Role, SupervisorMessage, encode
 from callstream.records.supervisor import MAX_CONTENT_CHARS
 from ingress.bodies import check_content_type, parse_json_object, read_body
 from ingress.deps import CallControlIdPath, IdempotencyKey, SupervisorCaller
+from ingress.errors import RequestRejected
 from ingress.identity import supervisor_message_id
 from ingress.openapi import error_responses, json_body
 from ingress.routes import answer
@@ -68,6 +69,7 @@ async def post_supervisor_message(
     call_control_id: CallControlIdPath,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
+    bind_contextvars(call_control_id=call_control_id)
     check_content_type(request.headers.get("content-type"))
     raw = await read_body(request, service.settings.config.ingress.max_body_bytes)
     try:
@@ -84,5 +86,5 @@ async def post_supervisor_message(
         created_at=datetime.fromtimestamp(service.clock(), UTC),
     )
     await service.publish("supervisor", service.topics.supervisor, call_control_id, encode(record))
-    log.info("supervisor_message_accepted", call_control_id=call_control_id, message_id=message_id)
+    log.info("supervisor_message_accepted", message_id=message_id)
     return answer(MessageAccepted(message_id=message_id), 202)

@@ -8,6 +8,7 @@ from typing import Literal
 import structlog
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
+from structlog.contextvars import bind_contextvars
 
 from callstream.records import ToolCall, encode
 from ingress.bodies import check_content_type, parse_json_object, read_body
@@ -47,10 +48,12 @@ async def accept_tool_call(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     service, tool = target.service, target.tool
+    bind_contextvars(call_control_id=call_control_id)
     check_content_type(request.headers.get("content-type"))
     raw = await read_body(request, service.settings.config.ingress.max_body_bytes)
     arguments = parse_json_object(raw)
     request_id = tool_request_id(call_control_id, tool, idempotency_key)
+    bind_contextvars(request_id=request_id)
     record = ToolCall(
         request_id=request_id,
         tool=tool,
@@ -59,7 +62,5 @@ async def accept_tool_call(
         received_at=datetime.fromtimestamp(service.clock(), UTC),
     )
     await service.publish("tool-calls", service.topics.tool_calls, call_control_id, encode(record))
-    log.info(
-        "tool_call_accepted", call_control_id=call_control_id, request_id=request_id, tool=tool
-    )
+    log.info("tool_call_accepted", tool=tool)
     return answer(ToolAccepted(request_id=request_id), 202)

@@ -8,11 +8,12 @@ from typing import Annotated, Literal
 import structlog
 from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel
+from structlog.contextvars import bind_contextvars
 
-from callstream.errors import RequestRejected, WebhookSignatureError
 from callstream.records import encode
 from ingress.bodies import check_content_type, parse_json_object, read_body
 from ingress.deps import Service
+from ingress.errors import RequestRejected, WebhookSignatureError
 from ingress.openapi import TELNYX_WEBHOOK, error_responses, json_body
 from ingress.routes import answer
 from ingress.signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER
@@ -77,12 +78,12 @@ async def receive_telnyx_webhook(
         service.metrics.webhooks_ignored.labels(outcome.reason).inc()
         log.info("webhook_ignored", reason=outcome.reason, event_type=outcome.event_type)
         return answer(WebhookAnswer(status="ignored", reason=outcome.reason), 200)
+    bind_contextvars(call_control_id=outcome.call_control_id)
     await service.publish(
         "call-events", service.topics.call_events, outcome.call_control_id, encode(outcome)
     )
     log.info(
         "call_event_accepted",
-        call_control_id=outcome.call_control_id,
         event_id=outcome.event_id,
         event_type=outcome.event_type,
     )

@@ -9,12 +9,12 @@ later events keyed by that id find it.
 
 from __future__ import annotations
 
-from callstream.errors import RenderError
 from streams.correlation.learn import learn
 from streams.decide import injections
 from streams.decide.inputs import SourceIn, SupervisorIn
 from streams.decide.outputs import Dropped, Inject
 from streams.decide.step import Step, dead_letter, hold, remembered
+from streams.errors import RenderError
 from streams.state.calls import CallState
 from streams.state.evolve import evolve
 

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-from callstream.errors import RenderError
 from streams.correlation.learn import learn
 from streams.decide import injections
 from streams.decide.inputs import ToolCallIn, ToolResultIn
@@ -21,6 +20,7 @@ from streams.decide.lifecycle import go_live, new_call
 from streams.decide.outputs import Dropped, Inject, RunTool
 from streams.decide.seen import digest
 from streams.decide.step import Step, dead_letter, flush, hold, remembered, revive
+from streams.errors import RenderError
 from streams.state.calls import CallState, Pending
 from streams.state.evolve import evolve
 

@@ -18,7 +18,7 @@ from typing import Any
 from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from callstream.errors import RenderError
+from streams.errors import RenderError
 
 MAX_RENDERED_CHARS = 8000
 

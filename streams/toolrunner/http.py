@@ -26,7 +26,7 @@ from typing import Protocol
 import aiohttp
 import httpx
 
-from callstream.errors import ToolBackendRejected, ToolBackendUnavailable
+from streams.errors import ToolBackendRejected, ToolBackendUnavailable
 
 _CHUNK_BYTES = 64 * 1024
 

@@ -25,9 +25,11 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from structlog.contextvars import bound_contextvars
+
 from callstream.config import BackendSpec
-from callstream.errors import ToolBackendRejected, ToolBackendUnavailable
 from callstream.records import ToolCall, ToolResult
+from streams.errors import ToolBackendRejected, ToolBackendUnavailable
 from streams.toolrunner.http import BackendClient
 
 USER_AGENT = "callstream-tool-runner"
@@ -62,7 +64,14 @@ class ToolRunner:
         self._clock = clock
 
     async def run(self, call: ToolCall, backend: BackendSpec) -> ToolResult:
-        """Ask ``backend`` about ``call``; the outcome, success or failure, as a result."""
+        """Ask ``backend`` about ``call``; the outcome, success or failure, as a result.
+
+        Every line logged meanwhile (the HTTP client's too) names the call and the request.
+        """
+        with bound_contextvars(call_control_id=call.call_control_id, request_id=call.request_id):
+            return await self._run(call, backend)
+
+    async def _run(self, call: ToolCall, backend: BackendSpec) -> ToolResult:
         async with self._slots:
             error = "no attempt was made"
             for attempt in range(1, backend.max_attempts + 1):

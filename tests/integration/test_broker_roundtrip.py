@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 
 from callstream.kafka import KafkaConnection, ensure_topics
-from callstream.testing.broker import BrokerHandle
-from callstream.testing.kafka import consume, end_offsets, produce
 from callstream.topics import TopicSpec
+from devkit.testing.broker import BrokerHandle
+from devkit.testing.kafka import consume, end_offsets, produce
 
 
 def test_keyed_records_keep_per_key_order(

@@ -10,12 +10,12 @@ from pathlib import Path
 from confluent_kafka.admin import AdminClient, ConfigResource
 
 from callstream.kafka import KafkaConnection
-from callstream.testing.broker import BrokerHandle
+from devkit.testing.broker import BrokerHandle
 
 
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "callstream", "topics", "create", *args],
+        [sys.executable, "-m", "callstream_cli", "topics", "create", *args],
         env=env,
         capture_output=True,
         text=True,

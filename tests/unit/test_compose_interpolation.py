@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from callstream.testing.compose import interpolate
+from devkit.testing.compose import interpolate
 
 ENV = {"SET": "value", "EMPTY": ""}
 

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 
 import pytest
 import structlog
 
 from callstream.logs import REDACTED, configure_logging
 
-
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    yield
-    structlog.reset_defaults()
-    logging.getLogger().handlers.clear()
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
 def _lines(err: str) -> list[dict[str, object]]:
@@ -68,3 +62,14 @@ def test_short_values_are_not_treated_as_secrets(capsys: pytest.CaptureFixture[s
     configure_logging(secrets=["abc"])
     structlog.get_logger("t").info("abcdef")
     assert _lines(capsys.readouterr().err)[0]["event"] == "abcdef"
+
+
+def test_a_logger_cached_before_a_reconfiguration_is_still_captured() -> None:
+    """Reconfiguring keeps the processors a cached logger holds: capture_logs still sees it."""
+    configure_logging()
+    early = structlog.get_logger("early")
+    early.info("cached")  # first use: the logger keeps the processors it was built with
+    configure_logging(service="again")
+    with structlog.testing.capture_logs() as logs:
+        early.info("seen")
+    assert [line["event"] for line in logs] == ["seen"]

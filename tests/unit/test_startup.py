@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Iterator
 
 import pytest
-import structlog
 
-from callstream.dev import credentials
+from callstream import credentials
 from callstream.startup import start_service
 
 _VARS = [
@@ -20,12 +17,9 @@ _VARS = [
 
 
 @pytest.fixture(autouse=True)
-def _clean(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _clean(monkeypatch: pytest.MonkeyPatch, restore_logging: None) -> None:
     for name in _VARS:
         monkeypatch.delenv(name, raising=False)
-    yield
-    structlog.reset_defaults()
-    logging.getLogger().handlers.clear()
 
 
 def _errors(err: str) -> list[dict[str, object]]:

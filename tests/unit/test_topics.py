@@ -1,4 +1,4 @@
-"""Topic names follow the prefix; topic specs match SPEC §4."""
+"""Topic names follow the prefix; topic specs match the README's *Kafka topics* table."""
 
 from __future__ import annotations
 

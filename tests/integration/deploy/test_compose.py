@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 
+from callstream import credentials
 from callstream.config import load_config
-from callstream.dev import credentials
 from callstream.errors import ConfigError
 from callstream.settings import Environment, load_settings
-from callstream.testing.compose import load_compose, read_env_file
-from callstream.testing.skips import missing_prerequisite
+from devkit.testing.compose import load_compose, read_env_file
+from devkit.testing.skips import missing_prerequisite
 
 ROOT = Path(__file__).resolve().parents[3]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -40,12 +40,13 @@ REQUIRES = {
 }
 
 
+DEV_PROFILE = {"emulator", "backends", "demo"}
+
+
 def _callstream_services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    image = compose["services"]["ingress"]["image"]
-    found = {name: s for name, s in compose["services"].items() if s.get("image") == image}
-    assert set(found) == {
-        "topics", "ingress", "streams", "injector", "emulator", "backends", "demo",
-    }  # fmt: skip
+    """The services built from this repository's Dockerfile."""
+    found = {name: s for name, s in compose["services"].items() if "build" in s}
+    assert set(found) == {"topics", "ingress", "streams", "injector", *DEV_PROFILE}
     return found
 
 
@@ -78,7 +79,10 @@ def test_every_service_command_is_a_real_command() -> None:
     for name, service in _callstream_services(compose).items():
         entrypoint = service.get("entrypoint") or ["callstream"]
         argv = [*entrypoint, *service["command"], "--help"]
-        program = {"callstream": [sys.executable, "-m", "callstream"], "python": [sys.executable]}
+        program = {
+            "callstream": [sys.executable, "-m", "callstream_cli"],
+            "python": [sys.executable],
+        }
         done = subprocess.run(
             [*program[argv[0]], *argv[1:]], capture_output=True, text=True, timeout=60, check=False
         )
@@ -160,6 +164,16 @@ def test_with_a_filled_in_env_every_service_starts(monkeypatch: pytest.MonkeyPat
         _load_as_service(monkeypatch, service, env)
 
 
+def test_only_the_dev_profile_runs_the_image_with_devkit() -> None:
+    """Production services run the Dockerfile's runtime target; the dev profile its dev target."""
+    compose = load_compose(COMPOSE, {})
+    for name, service in _callstream_services(compose).items():
+        dev = name in DEV_PROFILE
+        assert service["build"]["target"] == ("dev" if dev else "runtime"), name
+        assert (service.get("profiles") == ["dev"]) == dev, name
+        assert ("dev" in service["image"]) == dev, name
+
+
 def test_workers_can_be_scaled_out() -> None:
     """Streams workers and injectors have no fixed name, host port or shared state volume."""
     compose = load_compose(COMPOSE, {})
@@ -185,7 +199,7 @@ def test_pipeline_services_start_after_topics_exist() -> None:
 
 def test_dev_defaults_are_the_published_credentials() -> None:
     """Compose's dev defaults are exactly the values services flag, and the keys are a pair."""
-    from callstream.emulator.webhooks import WebhookSigner
+    from devkit.emulator.webhooks import WebhookSigner
 
     services = load_compose(COMPOSE, {})["services"]
     assert services["ingress"]["environment"]["TELNYX_PUBLIC_KEY"] == credentials.DEV_PUBLIC_KEY

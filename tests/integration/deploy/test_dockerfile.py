@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from callstream.testing.skips import missing_prerequisite
+from devkit.testing.skips import missing_prerequisite
 
 ROOT = Path(__file__).resolve().parents[3]
 DOCKERFILE = ROOT / "Dockerfile"
@@ -24,16 +24,59 @@ def test_hadolint_passes() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def _stages() -> dict[str, list[str]]:
+    """Each stage's instructions (continuation lines joined), by stage name, in order."""
+    text = DOCKERFILE.read_text().replace("\\\n", " ")
+    stages: dict[str, list[str]] = {}
+    current: list[str] = []
+    for raw in text.splitlines():
+        line = " ".join(raw.split())
+        if line.startswith("FROM "):
+            current = stages.setdefault(line.split()[-1], [])
+        if line and not line.startswith("#"):
+            current.append(line)
+    return stages
+
+
 def test_shape() -> None:
-    """Two stages, a non-root user, a health check, and callstream as the entry point."""
-    lines = [line.strip() for line in DOCKERFILE.read_text().splitlines()]
-    stages = [line for line in lines if line.startswith("FROM ")]
-    assert len(stages) == 2
-    assert any(line.startswith("COPY --from=build") for line in lines)
-    [user] = [line for line in lines if line.startswith("USER ")]
+    """Build, runtime (the default) and dev stages; unprivileged, health-checked, one entry."""
+    stages = _stages()
+    assert list(stages)[-1] == "runtime", "the last stage is what `docker build` builds"
+    assert {"build", "base", "dev", "runtime"} <= set(stages)
+    base = stages["base"]
+    [user] = [line for line in base if line.startswith("USER ")]
     assert not user.split()[1].startswith(("0", "root"))
-    assert any(line.startswith("HEALTHCHECK") for line in lines)
-    assert 'ENTRYPOINT ["callstream"]' in lines
+    assert any(line.startswith("HEALTHCHECK") for line in base)
+    assert 'ENTRYPOINT ["callstream"]' in base
+    for name in ("dev", "runtime"):
+        assert stages[name][0] == f"FROM base AS {name}", name
+
+
+def _needs(stages: dict[str, list[str]], name: str) -> set[str]:
+    """``name`` and every stage it is built from or copies from."""
+    found = {name}
+    for line in stages[name]:
+        words = line.split()
+        parents = [words[1]] if words[0] == "FROM" else []
+        parents += [w.removeprefix("--from=") for w in words if w.startswith("--from=")]
+        for parent in parents:
+            if parent in stages and parent not in found:
+                found |= _needs(stages, parent)
+    return found
+
+
+def test_the_production_image_leaves_devkit_out() -> None:
+    """No stage the runtime image is made of copies or installs devkit or a dev extra."""
+    stages = _stages()
+    production = _needs(stages, "runtime")
+    assert "build-dev" not in production
+    for name in production:
+        for line in stages[name]:
+            assert "devkit" not in line, f"{name}: {line}"
+            if "pip install" in line:
+                assert line.endswith(" ."), f"{name} installs more than callstream: {line}"
+    assert any("devkit" in line for line in stages["build-dev"])
+    assert "build-dev" in _needs(stages, "dev")
 
 
 def test_dockerignore_lets_in_what_the_build_copies() -> None:

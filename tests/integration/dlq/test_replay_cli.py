@@ -10,14 +10,14 @@ from datetime import UTC, datetime
 from callstream.kafka import KafkaConnection, ensure_topics
 from callstream.records import DeadLetter
 from callstream.records.deadletter import HEADER_PREFIX
-from callstream.testing.broker import BrokerHandle
-from callstream.testing.kafka import consume, end_offsets, produce
 from callstream.topics import Topics, topic_specs
+from devkit.testing.broker import BrokerHandle
+from devkit.testing.kafka import consume, end_offsets, produce
 
 
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "callstream", "dlq", "replay", *args],
+        [sys.executable, "-m", "callstream_cli", "dlq", "replay", *args],
         env=env,
         capture_output=True,
         text=True,

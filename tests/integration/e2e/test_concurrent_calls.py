@@ -6,22 +6,22 @@ from concurrent.futures import ThreadPoolExecutor
 
 from confluent_kafka import Producer
 
-from callstream.dev import scenario
-from callstream.dev.player import Outcome, ScenarioPlayer, Target
-from callstream.dev.stack import DevStack
-from callstream.emulator import EmulatorControl
 from callstream.kafka import producer_config
 from callstream.records import DeadLetter
-from callstream.testing.kafka import consume
+from devkit.dev import scenario
+from devkit.dev.pipeline import LocalPipeline
+from devkit.dev.player import Outcome, ScenarioPlayer
+from devkit.emulator import EmulatorControl
+from devkit.testing.kafka import consume
 
 CALLS = 50
 
 
 def test_fifty_concurrent_calls_each_get_exactly_their_messages(
-    pipeline: tuple[DevStack, Target],
+    pipeline: LocalPipeline,
 ) -> None:
     """Every call hears its own five messages once, in order; every late event is call_ended."""
-    _, target = pipeline
+    target = pipeline.target
     producer = Producer(producer_config(target.conn, "e2e-concurrent"))
     personas = [scenario.Persona.numbered(n) for n in range(CALLS)]
 

@@ -8,19 +8,19 @@ import subprocess
 import sys
 from pathlib import Path
 
-from callstream.dev import scenario
-from callstream.dev.demo import report
-from callstream.dev.player import ScenarioPlayer, Target
-from callstream.dev.stack import DevStack
-from callstream.emulator import EmulatorControl
-from callstream.testing.broker import BrokerHandle
+from devkit.dev import scenario
+from devkit.dev.demo import report
+from devkit.dev.pipeline import LocalPipeline
+from devkit.dev.player import ScenarioPlayer
+from devkit.emulator import EmulatorControl
+from devkit.testing.broker import BrokerHandle
 
 
 def test_every_message_reaches_the_call_once_in_order(
-    pipeline: tuple[DevStack, Target], tmp_path: Path
+    pipeline: LocalPipeline, tmp_path: Path
 ) -> None:
     """Both tool results, the CRM update, the fraud alert and the note arrive once, in order."""
-    _, target = pipeline
+    target = pipeline.target
     outcome = ScenarioPlayer(target, timeout_s=90).play()
 
     assert outcome.problems == []
@@ -65,7 +65,7 @@ def test_callstream_demo_command_exits_0(kafka_broker: BrokerHandle, tmp_path: P
     }
     timeline = tmp_path / "timeline.json"
     done = subprocess.run(
-        [sys.executable, "-m", "callstream", "demo", "--json", str(timeline)],
+        [sys.executable, "-m", "callstream_cli", "demo", "--json", str(timeline)],
         env=env,
         capture_output=True,
         text=True,

@@ -18,33 +18,34 @@ from pathlib import Path
 import httpx
 import pytest
 
-from callstream.dev import scenario
-from callstream.dev.player import ScenarioPlayer, Target
-from callstream.dev.stack import DevStack
-from callstream.testing.broker import BrokerHandle
+from devkit.dev import scenario
+from devkit.dev.pipeline import LocalPipeline
+from devkit.dev.player import ScenarioPlayer, Target
+from devkit.testing.broker import BrokerHandle
 from tests.integration.e2e.conftest import running_pipeline
 
 RUN = uuid.uuid4().hex
 INGRESS_TOKEN = f"ingress-secret-{RUN}"
 FRAUD_TOKEN = f"fraud-secret-{RUN}"
+SERVICES = ("ingress", "streams", "injector", "emulator")
 
 
 @pytest.fixture(scope="module")
 def secret_pipeline(
     kafka_broker: BrokerHandle, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[DevStack, Target]]:
+) -> Iterator[LocalPipeline]:
     """The pipeline, with tokens this test knows."""
     env = {"CALLSTREAM_INGRESS_TOKEN": INGRESS_TOKEN, "CALLSTREAM_TOKEN_FRAUD": FRAUD_TOKEN}
     with running_pipeline(kafka_broker, Path(tmp_path_factory.mktemp("dev")), env) as running:
         yield running
 
 
-def _secrets(stack: DevStack) -> dict[str, str]:
+def _secrets(pipeline: LocalPipeline) -> dict[str, str]:
     return {
         "CALLSTREAM_INGRESS_TOKEN": INGRESS_TOKEN,
         "CALLSTREAM_TOKEN_FRAUD": FRAUD_TOKEN,
-        "TELNYX_API_KEY": stack.env["TELNYX_API_KEY"],
-        "CALLSTREAM_EMULATOR_SIGNING_KEY": stack.env["CALLSTREAM_EMULATOR_SIGNING_KEY"],
+        "TELNYX_API_KEY": pipeline.env["TELNYX_API_KEY"],
+        "CALLSTREAM_EMULATOR_SIGNING_KEY": pipeline.env["CALLSTREAM_EMULATOR_SIGNING_KEY"],
     }
 
 
@@ -72,10 +73,8 @@ def _hostile_requests(target: Target, secrets: dict[str, str]) -> list[httpx.Res
         ]
 
 
-def _metrics(stack: DevStack) -> list[str]:
-    ports = stack.ports
-    pages = [f"{stack.ingress_url}/metrics"]
-    pages += [f"http://127.0.0.1:{p}/metrics" for p in (ports.streams_ops, ports.injector_ops)]
+def _metrics(pipeline: LocalPipeline) -> list[str]:
+    pages = [pipeline.stack[name].service.url("/metrics") for name in SERVICES[:3]]
     texts = []
     for url in pages:
         response = httpx.get(url, timeout=30)
@@ -84,24 +83,21 @@ def _metrics(stack: DevStack) -> list[str]:
     return texts
 
 
-def test_no_secret_in_any_log_line_error_body_or_metric(
-    secret_pipeline: tuple[DevStack, Target],
-) -> None:
+def test_no_secret_in_any_log_line_error_body_or_metric(secret_pipeline: LocalPipeline) -> None:
     """After a full scenario and hostile requests, no secret value appears anywhere readable."""
-    stack, target = secret_pipeline
-    secrets = _secrets(stack)
+    pipeline, target = secret_pipeline, secret_pipeline.target
+    secrets = _secrets(pipeline)
     outcome = ScenarioPlayer(target, timeout_s=90).play()
     assert outcome.problems == []
     responses = _hostile_requests(target, secrets)
     assert [r.status_code for r in responses] == [400, 401, 202, 401, 400]
 
-    logs = {run.spec.name: run.log_path.read_text(errors="replace") for run in stack.running}
-    services = ("ingress", "streams", "injector", "emulator")
-    assert [name for name in services if not logs.get(name, "").strip()] == [], "no log to read"
+    logs = {run.service.name: "\n".join(run.log_lines()) for run in pipeline.stack.running}
+    assert [name for name in SERVICES if not logs.get(name, "").strip()] == [], "no log to read"
     places = (
         {f"log of {name}": text for name, text in logs.items()}
         | {f"body of hostile request {n}": r.text for n, r in enumerate(responses)}
-        | {f"metrics page {n}": text for n, text in enumerate(_metrics(stack))}
+        | {f"metrics page {n}": text for n, text in enumerate(_metrics(pipeline))}
     )
     leaks = [
         f"{name} in {place}"
@@ -112,4 +108,4 @@ def test_no_secret_in_any_log_line_error_body_or_metric(
     assert leaks == []
 
     # The sentinel: the same search does find a secret where the stack writes one on purpose.
-    assert INGRESS_TOKEN in stack.env_file.read_text()
+    assert INGRESS_TOKEN in pipeline.env_file.read_text()

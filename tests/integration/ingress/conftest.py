@@ -5,8 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import signal
-import subprocess
 import sys
 import time
 import uuid
@@ -22,13 +20,15 @@ from nacl.signing import SigningKey
 
 from callstream.kafka import KafkaConnection, ensure_topics
 from callstream.settings import Settings
-from callstream.testing.broker import BrokerHandle
-from callstream.testing.http import serve_in_thread
-from callstream.testing.kafka import Consumed, consume, end_offsets
 from callstream.topics import Topics, topic_specs
+from devkit.stack import Service, Stack
+from devkit.testing.broker import BrokerHandle
+from devkit.testing.http import serve_in_thread
+from devkit.testing.kafka import Consumed, consume, end_offsets
+from devkit.testing.polling import wait_until
+from devkit.testing.webhooks import public_key_b64
 from ingress.app import ingress_topics
 from ingress.serve import build_app
-from ingress.testing import public_key_b64, wait_for_line
 from tests.ingress_support import make_settings
 
 TOKEN = "integration-ingress-token"
@@ -124,13 +124,13 @@ def running_ingress(
 @dataclass
 class IngressProcess:
     """``callstream ingress`` as a process: where it listens (and the line that said so); its
-    stderr once it stopped."""
+    exit status and its whole log once it stopped."""
 
     url: str
     announced: str
     topics: Topics
-    process: subprocess.Popen[str]
-    stderr: str = ""
+    returncode: int | None = None
+    log: str = ""
 
 
 @contextlib.contextmanager
@@ -138,7 +138,8 @@ def ingress_process(
     conn: KafkaConnection, prefix: str, config: str, tmp_path: Path, *, workers: int = 1
 ) -> Iterator[IngressProcess]:
     """``callstream ingress --port 0`` on fresh topics under ``prefix`` (3 partitions), with
-    ``config`` as its YAML and ``TOKEN``; stopped with SIGTERM when the block ends."""
+    ``config`` as its YAML and ``TOKEN``, on devkit's ``Stack``; stopped with SIGTERM when
+    the block ends."""
     topics = Topics(prefix=prefix)
     ensure_topics(conn, topic_specs(topics, partitions=3, replication_factor=1))
     wait_for_leaders(conn, [topics.tool_calls])
@@ -150,29 +151,25 @@ def ingress_process(
         "CALLSTREAM_CONFIG": str(path),
         "CALLSTREAM_INGRESS_TOKEN": TOKEN,
     }
-    log = tmp_path / "ingress.log"
-    argv = [sys.executable, "-m", "callstream", "ingress", "--port", "0", "--workers", str(workers)]
-    # Its log goes to a file: a pipe nobody reads until the end fills and blocks the process.
-    with log.open("w") as log_file:
-        process = subprocess.Popen(
-            argv,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=log_file,
-            text=True,
+    argv = [sys.executable, "-m", "callstream_cli", "ingress", "--port", "0"]
+    argv += ["--workers", str(workers)]
+    with Stack(tmp_path / "logs") as stack:
+        # --port 0: picking the port and announcing it is what the command test checks.
+        running = stack.start(Service("ingress", argv, env, ready_path=None))
+        announced: str = wait_until(
+            lambda: next((line for line in running.log_lines() if _LISTENING.search(line)), None),
+            timeout_s=120,
+            what="the ingress to announce its address",
         )
-    running: IngressProcess | None = None
-    try:
-        found = wait_for_line(process, _LISTENING, timeout_s=120)
-        running = IngressProcess(found.group(1), found.string, topics, process)
-        yield running
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=120)
-        stderr = log.read_text()
-        sys.stderr.write(stderr)  # shown by pytest when the test fails
-        if running is not None:
-            running.stderr = stderr
+        found = _LISTENING.search(announced)
+        assert found is not None
+        ingress = IngressProcess(found.group(1), announced, topics)
+        try:
+            yield ingress
+        finally:
+            ingress.returncode = stack.terminate("ingress", timeout_s=120)
+            ingress.log = "\n".join(running.log_lines())
+            sys.stderr.write(ingress.log)  # shown by pytest when the test fails
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import httpx
 
 from callstream.records import CallEvent, FieldMap, SupervisorMessage, ToolCall, decode
 from callstream.records.sources import decode_source_event
-from ingress.testing import telnyx_signature_headers
+from devkit.testing.webhooks import telnyx_signature_headers
 from tests.integration.ingress.conftest import CRM_TOKEN, SIGNING_KEY, TOKEN, RunningIngress
 
 AUTH = {"authorization": f"Bearer {TOKEN}"}

@@ -16,7 +16,7 @@ from pathlib import Path
 from bench.pipeline.burst import TOOLS, fire_webhooks
 from callstream.kafka import KafkaConnection
 from callstream.records import ToolCall, decode
-from callstream.testing.kafka import consume
+from devkit.testing.kafka import consume
 from ingress.identity import tool_request_id
 from tests.integration.ingress.conftest import (
     TOKEN,

@@ -9,7 +9,7 @@ import httpx
 
 from callstream.kafka import KafkaConnection
 from callstream.records import ToolCall, decode
-from callstream.testing.kafka import consume
+from devkit.testing.kafka import consume
 from tests.integration.ingress.conftest import TOKEN, ingress_process
 
 
@@ -31,7 +31,7 @@ def test_two_workers_serve_one_address_and_stop_on_sigterm(
         [record] = consume(kafka_conn, [ingress.topics.tool_calls], expect=1, timeout_s=60)
         assert record.key == call.encode()
         assert decode(ToolCall, record.value).request_id == response.json()["request_id"]
-    assert ingress.process.returncode == 0
-    assert "Traceback" not in ingress.stderr
-    assert TOKEN not in ingress.stderr
-    assert '"event": "tool_call_accepted"' in ingress.stderr, "workers log JSON lines with the ids"
+    assert ingress.returncode == 0
+    assert "Traceback" not in ingress.log
+    assert TOKEN not in ingress.log
+    assert '"event": "tool_call_accepted"' in ingress.log, "workers log JSON lines with the ids"

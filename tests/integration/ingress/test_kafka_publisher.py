@@ -10,8 +10,8 @@ import pytest
 from callstream.config.services import IngressConfig
 from callstream.errors import KafkaError
 from callstream.kafka import KafkaConnection, ensure_topics
-from callstream.testing.kafka import consume
 from callstream.topics import TopicSpec
+from devkit.testing.kafka import consume
 from ingress.kafka_publisher import KafkaPublisher, ingress_producer_config
 from tests.integration.ingress.conftest import wait_for_leaders
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
 from schemathesis import GenerationMode, checks
 
-from callstream.testing.http import serve_in_thread
+from devkit.testing.http import serve_in_thread
 from ingress.app import create_app, ingress_topics
 from ingress.metrics import IngressMetrics
 from ingress.testing import MemoryPublisher

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from nacl.signing import SigningKey
 
-from ingress.testing import telnyx_signature_headers
+from devkit.testing.webhooks import telnyx_signature_headers
 from tests.integration.ingress.conftest import CRM_TOKEN, SIGNING_KEY, TOKEN, RunningIngress
 
 AUTH = {"authorization": f"Bearer {TOKEN}"}

@@ -15,7 +15,7 @@ import uuid
 import httpx
 
 from callstream.kafka import KafkaConnection
-from callstream.testing.http import serve_in_thread
+from devkit.testing.http import serve_in_thread
 from ingress.serve import build_app
 from tests.ingress_support import NO_BROKER
 from tests.integration.ingress.conftest import TOKEN, running_ingress, settings_for

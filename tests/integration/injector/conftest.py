@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from callstream.emulator import EmulatorControl, EmulatorOptions, EmulatorThread
 from callstream.kafka import KafkaConnection
 from callstream.topics import Topics
+from devkit.emulator import EmulatorControl, EmulatorOptions, EmulatorThread
 from tests.integration.injector.harness import make_topics
 
 API_KEY = "KEY-injector-integration-0001"

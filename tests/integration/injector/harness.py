@@ -1,16 +1,13 @@
-"""Running the injector beside a test: in a thread of this process, or as a real process."""
+"""Running the injector beside a test: in a thread of this process, or as a real process
+(through devkit's ``Stack``)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -24,8 +21,10 @@ from callstream.ids import injection_id
 from callstream.kafka import KafkaConnection, ensure_topics
 from callstream.records import Delivery, Injection, Message, decode, encode, utcnow
 from callstream.settings import Environment, Settings
-from callstream.testing.kafka import Consumed, consume, produce
 from callstream.topics import Topics, topic_specs
+from devkit.stack import Service, services
+from devkit.testing.kafka import Consumed, consume, produce
+from devkit.testing.polling import wait_until
 from injector.main import InjectorApp
 
 PARTITIONS = 4
@@ -44,18 +43,6 @@ TEST_INJECTOR_CONFIG: dict[str, Any] = {
         "max_age_s": 30,
     },
 }
-
-
-def wait_until(condition: Callable[[], Any], *, timeout_s: float, what: str) -> Any:
-    """Poll ``condition`` until it is truthy; fail saying ``what`` did not happen."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
-        time.sleep(0.1)
 
 
 def make_topics(conn: KafkaConnection, prefix: str) -> Topics:
@@ -164,63 +151,20 @@ def injector_in_thread(settings: Settings) -> Iterator[InjectorApp]:
     assert not failure, f"the injector failed: {failure[0]!r}"
 
 
-class InjectorProcess:
-    """``callstream injector`` as a real process, its JSON log in a file."""
-
-    def __init__(self, settings: Settings, log_path: Path, config_path: Path) -> None:
-        config_path.write_text(yaml.safe_dump(settings.config.model_dump(mode="json")))
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "TELNYX_"))}
-        assert settings.env.telnyx_api_key is not None
-        env |= {
-            "KAFKA_BOOTSTRAP_SERVERS": settings.env.kafka_bootstrap_servers or "",
-            "TELNYX_API_KEY": settings.env.telnyx_api_key.get_secret_value(),
-            "TELNYX_BASE_URL": str(settings.env.telnyx_base_url),
-            "CALLSTREAM_TOPIC_PREFIX": settings.env.callstream_topic_prefix,
-            "CALLSTREAM_CONFIG": str(config_path),
-            "CALLSTREAM_LOG_FORMAT": "json",
-        }
-        self.log_path = log_path
-        self._log = log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "callstream", "injector"],
-            env=env,
-            stdout=self._log,
-            stderr=self._log,
-        )
-
-    def log_lines(self) -> list[dict[str, Any]]:
-        lines = []
-        for raw in self.log_path.read_text(errors="replace").splitlines():
-            try:
-                lines.append(json.loads(raw))
-            except ValueError:
-                continue
-        return lines
-
-    def wait_started(self, timeout_s: float = 60.0) -> int:
-        """Wait for the start line; return the ops port."""
-
-        def started() -> int | None:
-            if self.process.poll() is not None:
-                raise AssertionError(f"injector exited early: {self.log_path.read_text()[-2000:]}")
-            for line in self.log_lines():
-                if line.get("event") == "injector starting":
-                    return int(line["ops_port"])
-            return None
-
-        port: int = wait_until(started, timeout_s=timeout_s, what="the injector's start line")
-        return port
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(30)
-        self._log.close()
-
-    def terminate(self, timeout_s: float = 60.0) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(timeout_s)
-        self._log.close()
-        return code
+def injector_service(settings: Settings, config_path: Path) -> Service:
+    """``callstream injector`` as a real process with ``settings`` (for devkit's ``Stack``)."""
+    config_path.write_text(yaml.safe_dump(settings.config.model_dump(mode="json")))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "TELNYX_"))}
+    assert settings.env.telnyx_api_key is not None
+    env |= {
+        "KAFKA_BOOTSTRAP_SERVERS": settings.env.kafka_bootstrap_servers or "",
+        "TELNYX_API_KEY": settings.env.telnyx_api_key.get_secret_value(),
+        "TELNYX_BASE_URL": str(settings.env.telnyx_base_url),
+        "CALLSTREAM_TOPIC_PREFIX": settings.env.callstream_topic_prefix,
+        "CALLSTREAM_CONFIG": str(config_path),
+        "CALLSTREAM_LOG_FORMAT": "json",
+    }
+    return services.injector(env)
 
 
 def committed(conn: KafkaConnection, group: str, topic: str) -> dict[int, int]:

@@ -6,20 +6,21 @@ import logging
 from collections import Counter
 from pathlib import Path
 
-from callstream.emulator import EmulatorControl, EmulatorThread, Faults
 from callstream.kafka import KafkaConnection
-from callstream.testing.kafka import end_offsets
 from callstream.topics import Topics
+from devkit.emulator import EmulatorControl, EmulatorThread, Faults
+from devkit.stack import Stack
+from devkit.testing.kafka import end_offsets
+from devkit.testing.polling import wait_until
 from tests.integration.injector.conftest import API_KEY
 from tests.integration.injector.harness import (
-    InjectorProcess,
     committed,
     deliveries,
     injection,
+    injector_service,
     outcomes_of,
     produce_injections,
     settings_for,
-    wait_until,
 )
 
 log = logging.getLogger(__name__)
@@ -47,24 +48,24 @@ def test_sigkill_mid_load_then_restart_delivers_each_injection_once_in_effect(
     def recorded() -> int:
         return sum(end_offsets(kafka_conn, topics.deliveries).values())
 
-    first = InjectorProcess(settings, tmp_path / "first.log", config)
-    first.wait_started()
-    wait_until(lambda: recorded() >= len(items) // 4, timeout_s=120, what="a quarter delivered")
-    first.kill()
-    at_kill = recorded()
-    assert at_kill < len(items), "the kill came before the end of the load"
+    with Stack(tmp_path / "logs") as stack:
+        first = stack.start(injector_service(settings, config))
+        wait_until(lambda: recorded() >= len(items) // 4, timeout_s=120, what="a quarter delivered")
+        stack.kill("injector")
+        at_kill = recorded()
+        assert at_kill < len(items), "the kill came before the end of the load"
 
-    second = InjectorProcess(settings, tmp_path / "second.log", config)
-    second.wait_started()
-    outcomes_of(kafka_conn, topics, {i.injection_id for i in items})
-    group = f"{topics.prefix}injector"
-    ends = end_offsets(kafka_conn, topics.injections)
-    wait_until(
-        lambda: committed(kafka_conn, group, topics.injections) == ends,
-        timeout_s=60,
-        what="the restarted injector to commit everything",
-    )
-    assert second.terminate() == 0, "SIGTERM ends the injector cleanly"
+        second = stack.restart("injector")
+        assert second.pid != first.pid
+        outcomes_of(kafka_conn, topics, {i.injection_id for i in items})
+        group = f"{topics.prefix}injector"
+        ends = end_offsets(kafka_conn, topics.injections)
+        wait_until(
+            lambda: committed(kafka_conn, group, topics.injections) == ends,
+            timeout_s=60,
+            what="the restarted injector to commit everything",
+        )
+        assert stack.terminate("injector") == 0, "SIGTERM ends the injector cleanly"
 
     raw_requests = 0
     for call in calls:

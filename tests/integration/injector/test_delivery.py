@@ -5,10 +5,11 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from callstream.emulator import EmulatorControl, EmulatorThread, Faults
 from callstream.kafka import KafkaConnection
-from callstream.testing.kafka import end_offsets
 from callstream.topics import Topics
+from devkit.emulator import EmulatorControl, EmulatorThread, Faults
+from devkit.testing.kafka import end_offsets
+from devkit.testing.polling import wait_until
 from tests.integration.injector.conftest import API_KEY
 from tests.integration.injector.harness import (
     committed,
@@ -17,7 +18,6 @@ from tests.integration.injector.harness import (
     injector_in_thread,
     produce_injections,
     settings_for,
-    wait_until,
 )
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from callstream.emulator import EmulatorControl, EmulatorThread, FaultRule, Faults
 from callstream.kafka import KafkaConnection
 from callstream.topics import Topics
+from devkit.emulator import EmulatorControl, EmulatorThread, FaultRule, Faults
 from tests.integration.injector.conftest import API_KEY
 from tests.integration.injector.harness import (
     deliveries,

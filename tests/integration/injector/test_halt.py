@@ -5,9 +5,10 @@ from __future__ import annotations
 import httpx
 from structlog.testing import capture_logs
 
-from callstream.emulator import EmulatorControl, EmulatorThread
 from callstream.kafka import KafkaConnection
 from callstream.topics import Topics
+from devkit.emulator import EmulatorControl, EmulatorThread
+from devkit.testing.polling import wait_until
 from tests.integration.injector.harness import (
     committed,
     deliveries,
@@ -15,7 +16,6 @@ from tests.integration.injector.harness import (
     injector_in_thread,
     produce_injections,
     settings_for,
-    wait_until,
 )
 
 
@@ -50,6 +50,8 @@ def test_a_refused_key_halts_without_committing_and_stays_up(
         assert committed(kafka_conn, group, topics.injections) == {}
 
     assert all(control.transcript(c)["injected"] == [] for c in calls)
-    loud = [e for e in logs if e["log_level"] == "error" and "TELNYX_API_KEY" in e["event"]]
+    loud = [e for e in logs if e["event"] == "credentials_refused"]
     assert len(loud) == 1, "one loud line, not one per record"
+    assert loud[0]["log_level"] == "error"
+    assert "check TELNYX_API_KEY" in loud[0]["detail"]
     assert "KEY-wrong" not in repr(logs), "the key itself is never logged"

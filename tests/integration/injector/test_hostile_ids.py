@@ -19,12 +19,12 @@ from pydantic import SecretStr
 from starlette.types import Receive, Scope, Send
 from telnyx._utils._path import _quote_path_segment_part
 
-from callstream.emulator import EmulatorControl, EmulatorThread
 from callstream.kafka import KafkaConnection
 from callstream.records import DeadLetter, encode
-from callstream.testing.http import serve_in_thread
-from callstream.testing.kafka import produce
 from callstream.topics import Topics
+from devkit.emulator import EmulatorControl, EmulatorThread
+from devkit.testing.http import serve_in_thread
+from devkit.testing.kafka import produce
 from injector.client import AddMessagesClient, AiohttpSender
 from injector.policy import Reply
 from tests.call_ids import HOSTILE, VALID

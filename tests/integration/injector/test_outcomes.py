@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from callstream.emulator import EmulatorControl, EmulatorThread, FaultRule, Faults
 from callstream.kafka import KafkaConnection
 from callstream.records import DeadLetter, encode
-from callstream.testing.kafka import produce
 from callstream.topics import Topics
+from devkit.emulator import EmulatorControl, EmulatorThread, FaultRule, Faults
+from devkit.testing.kafka import produce
 from tests.integration.injector.conftest import API_KEY
 from tests.integration.injector.harness import (
     dead_letters,

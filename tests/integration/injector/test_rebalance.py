@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from callstream.emulator import EmulatorControl, EmulatorThread, Faults
 from callstream.kafka import KafkaConnection
-from callstream.testing.kafka import end_offsets
 from callstream.topics import Topics
+from devkit.emulator import EmulatorControl, EmulatorThread, Faults
+from devkit.testing.kafka import end_offsets
+from devkit.testing.polling import wait_until
 from tests.integration.injector.conftest import API_KEY
 from tests.integration.injector.harness import (
     committed,
@@ -14,7 +15,6 @@ from tests.integration.injector.harness import (
     outcomes_of,
     produce_injections,
     settings_for,
-    wait_until,
 )
 
 PER_CALL = 40  # at ~150 ms a message, each call's lane is busy for about six seconds

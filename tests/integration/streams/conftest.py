@@ -1,19 +1,14 @@
 """Real ``callstream streams`` worker processes against the session's broker.
 
 Each test gets its own topic prefix (so its own topics, consumer group and
-changelogs), a YAML config with short timings, and helpers to start, kill and
-probe worker processes and to watch the output topics.
+changelogs), a YAML config with short timings, workers started, killed and
+probed through devkit's ``Stack``, and helpers to watch the output topics.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import signal
-import subprocess
-import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -28,6 +23,7 @@ from confluent_kafka import Consumer, Producer
 from callstream.kafka import KafkaConnection, consumer_config, ensure_topics, producer_config
 from callstream.records import DeadLetter, Injection, Record, decode, encode
 from callstream.topics import Topics, topic_specs
+from devkit.stack import Stack, services
 
 PARTITIONS = 4
 
@@ -71,14 +67,19 @@ class StreamsEnv:
     prefix: str
     topics: Topics
     env: dict[str, str]
+    stack: Stack
     guarantee: str = "at_least_once"
-    workers: list[WorkerProcess] = field(default_factory=list)
+    workers: list[Worker] = field(default_factory=list)
     _producer: Producer | None = None
 
-    def worker(self, name: str, extra_env: dict[str, str] | None = None) -> WorkerProcess:
-        """Start a worker process (stopped, and killed if need be, after the test)."""
-        worker = WorkerProcess(name, self.env | (extra_env or {}))
-        self.workers.append(worker)
+    def worker(self, name: str, extra_env: dict[str, str] | None = None) -> Worker:
+        """Start a worker process under the worker id ``name`` (stopped, and killed if need
+        be, after the test); a second start of one name is that worker restarted."""
+        env = self.env | (extra_env or {})
+        self.stack.start(services.streams(env, name=name), wait=False)
+        worker = Worker(name, self.stack)
+        if worker not in self.workers:
+            self.workers.append(worker)
         return worker
 
     def close(self) -> None:
@@ -143,7 +144,7 @@ def make_env(
         "CALLSTREAM_CONFIG": str(path),
         "CALLSTREAM_LOG_LEVEL": "INFO",
     }
-    return StreamsEnv(conn, prefix, topics, env, guarantee)
+    return StreamsEnv(conn, prefix, topics, env, Stack(tmp_path / "logs"), guarantee)
 
 
 SOURCE_TOPICS = {"crm": "crm.events", "fraud": "fraud.alerts", "ticketing": "ticketing.events"}
@@ -160,59 +161,41 @@ def streams_env(
     guarantee = getattr(request, "param", {}).get("guarantee", "at_least_once")
     env = make_env(kafka_conn, topic_prefix, tmp_path, guarantee=guarantee)
     yield env
+    stop_workers(env)
+
+
+def stop_workers(env: StreamsEnv) -> None:
+    """Close the test producer, stop every worker and show its log (pytest shows it on failure)."""
     env.close()
     for worker in env.workers:
-        worker.stop()
-        # Shown by pytest only when the test failed.
-        print(f"----- worker {worker.name} (exit {worker.process.returncode}) -----")  # noqa: T201
+        code = worker.stop()
+        print(f"----- worker {worker.name} (exit {code}) -----")  # noqa: T201
         print(worker.logs())  # noqa: T201
+    env.stack.stop_all()
 
 
-class WorkerProcess:
-    """A ``callstream streams`` process, its log lines, and its probe port."""
+@dataclass
+class Worker:
+    """One ``callstream streams`` process of the test's stack, its log and its probe port."""
 
-    def __init__(self, name: str, env: dict[str, str]) -> None:
-        self.name = name
-        self.lines: list[str] = []
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "callstream", "streams", "--ops-port", "0", "--worker-id", name],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip("\n"))
+    name: str
+    stack: Stack
 
     def logs(self) -> str:
         """Warnings and errors, then the last lines (for failure reports)."""
+        lines = self.lines
         worrying = [
-            line
-            for line in self.lines
-            if '"level": "warning"' in line or '"level": "error"' in line
+            line for line in lines if '"level": "warning"' in line or '"level": "error"' in line
         ]
-        return "\n".join([*worrying[:40], "...", *self.lines[-30:]])
+        return "\n".join([*worrying[:40], "...", *lines[-30:]])
 
     @property
-    def port(self) -> int | None:
-        for line in list(self.lines):
-            if '"streams_starting"' in line:
-                port: int = json.loads(line)["ops_port"]
-                return port
-        return None
+    def lines(self) -> list[str]:
+        return self.stack[self.name].log_lines()
 
     def readyz(self) -> dict[str, object] | None:
-        port = self.port
-        if port is None:
-            return None
         try:
-            response = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+            response = httpx.get(self.stack[self.name].service.url("/readyz"), timeout=2)
         except httpx.HTTPError:
             return None
         body: dict[str, object] = response.json()
@@ -233,34 +216,23 @@ class WorkerProcess:
             self.partitions, timeout_s, lambda: f"{self.name} not ready:\n{self.logs()}"
         )
 
-    def metric(self, name: str) -> float:
-        """The sum of a metric's samples from /metrics."""
-        text = httpx.get(f"http://127.0.0.1:{self.port}/metrics", timeout=5).text
-        total = 0.0
-        for line in text.splitlines():
-            if line.startswith(name) and not line.startswith("#"):
-                total += float(line.rsplit(" ", 1)[1])
-        return total
+    def metric(self, name: str, **labels: str) -> float:
+        """The sum of a metric's samples (with ``labels``) from its /metrics."""
+        return self.stack.metric(self.name, name, **labels)
 
     def kill(self) -> None:
         """SIGKILL: no flush, no commit, no goodbye to the group."""
-        self.process.kill()
-        self.process.wait(timeout=30)
-        self._reader.join(timeout=5)
+        self.stack.kill(self.name)
 
     def stop(self, timeout_s: float = 60.0) -> int:
-        """SIGTERM, wait for a clean exit (SIGKILL after ``timeout_s``)."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=30)
-        self._reader.join(timeout=5)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-        return self.process.returncode
+        """SIGTERM and wait for a clean exit (``DevStackError`` after ``timeout_s``); the exit
+        status (that of its end when it had already exited)."""
+        running = self.stack[self.name]
+        if running.alive:
+            return self.stack.terminate(self.name, timeout_s)
+        code = running.process.returncode
+        assert code is not None
+        return code
 
 
 T = TypeVar("T")

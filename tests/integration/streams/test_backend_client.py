@@ -10,10 +10,10 @@ import pytest
 from starlette.types import Receive, Scope, Send
 
 from callstream.config import BackendSpec
-from callstream.errors import ToolBackendRejected, ToolBackendUnavailable
-from callstream.localkafka.broker import free_port
-from callstream.testing.http import serve_in_thread
+from devkit.localkafka.broker import free_port
+from devkit.testing.http import serve_in_thread
 from streams import testing as build
+from streams.errors import ToolBackendRejected, ToolBackendUnavailable
 from streams.toolrunner.http import AiohttpBackendClient, BackendAnswer
 from streams.toolrunner.runner import ToolRunner
 

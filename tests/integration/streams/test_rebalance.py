@@ -14,8 +14,9 @@ from tests.integration.streams.conftest import (
     PARTITIONS,
     StreamsEnv,
     Tail,
-    WorkerProcess,
+    Worker,
     make_env,
+    stop_workers,
     wait_for,
 )
 
@@ -26,7 +27,7 @@ def call_id(i: int) -> str:
     return f"v3:move-{i}"
 
 
-def _split(one: WorkerProcess, two: WorkerProcess) -> tuple[list[int], list[int]] | None:
+def _split(one: Worker, two: Worker) -> tuple[list[int], list[int]] | None:
     a, b = one.partitions(), two.partitions()
     if a and b and not set(a) & set(b) and sorted(a + b) == list(range(PARTITIONS)):
         return a, b
@@ -62,14 +63,14 @@ def test_a_joining_worker_takes_partitions_with_their_state(
     assert one.wait_ready() == list(range(PARTITIONS))
     _open_requests(streams_env)
     wait_for(
-        lambda: one.metric('callstream_streams_records_in_total{topic="tool-calls"}') >= CALLS,
+        lambda: one.metric("callstream_streams_records_in_total", topic="tool-calls") >= CALLS,
         30,
         lambda: "the first worker did not decide the requests",
     )
     two = streams_env.worker("two")
     kept, moved = wait_for(lambda: _split(one, two), 90, lambda: "partitions not split")
     assert two.metric("callstream_streams_restored_records_total") > 0
-    assert one.metric('callstream_streams_rebalances_total{event="lost"}') == 0
+    assert one.metric("callstream_streams_rebalances_total", event="lost") == 0
 
     _answer(streams_env)
     tail.wait(t.injections, CALLS, timeout_s=60)
@@ -89,11 +90,7 @@ def patient_env(
     """A deployment whose group waits 30 s before giving a silent worker up."""
     env = make_env(kafka_conn, topic_prefix, tmp_path, session_timeout=30.0)
     yield env
-    env.close()
-    for worker in env.workers:
-        worker.stop()
-        print(f"----- worker {worker.name} (exit {worker.process.returncode}) -----")  # noqa: T201
-        print(worker.logs())  # noqa: T201
+    stop_workers(env)
 
 
 def test_a_worker_restarted_under_its_id_takes_its_partitions_back_without_a_rebalance(
@@ -111,8 +108,8 @@ def test_a_worker_restarted_under_its_id_takes_its_partitions_back_without_a_reb
     _open_requests(env)
     wait_for(
         lambda: (
-            one.metric('callstream_streams_records_in_total{topic="tool-calls"}')
-            + two.metric('callstream_streams_records_in_total{topic="tool-calls"}')
+            one.metric("callstream_streams_records_in_total", topic="tool-calls")
+            + two.metric("callstream_streams_records_in_total", topic="tool-calls")
             >= CALLS
         ),
         30,

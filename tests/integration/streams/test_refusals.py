@@ -31,7 +31,7 @@ def test_topics_with_different_partition_counts_are_a_configuration_error(
         "CALLSTREAM_CONFIG": str(config),
     }
     done = subprocess.run(
-        [sys.executable, "-m", "callstream", "streams", "--ops-port", "0"],
+        [sys.executable, "-m", "callstream_cli", "streams", "--ops-port", "0"],
         env=env,
         capture_output=True,
         text=True,
@@ -56,7 +56,7 @@ def test_missing_topics_are_named(
         "CALLSTREAM_CONFIG": str(config),
     }
     done = subprocess.run(
-        [sys.executable, "-m", "callstream", "streams"],
+        [sys.executable, "-m", "callstream_cli", "streams"],
         env=env,
         capture_output=True,
         text=True,

@@ -30,7 +30,7 @@ def test_the_reference_scenario(streams_env: StreamsEnv, tail: Tail) -> None:
     # The lookups take time: their results come after the worker has seen the requests.
     # (Across topics, Kafka gives no order; waiting here is what the seconds do in life.)
     wait_for(
-        lambda: worker.metric('callstream_streams_records_in_total{topic="tool-calls"}') >= 2,
+        lambda: worker.metric("callstream_streams_records_in_total", topic="tool-calls") >= 2,
         60,
         lambda: f"the worker did not consume the two tool calls:\n{worker.logs()}",
     )
@@ -99,6 +99,6 @@ def test_the_reference_scenario(streams_env: StreamsEnv, tail: Tail) -> None:
         ]
     )
     assert all(d.dead_letter().stage == "streams" for d in dead)
-    assert worker.metric('callstream_streams_injections_total{source="tool"}') == 2
-    assert worker.metric('callstream_streams_dead_letters_total{reason="invalid_json"}') == 1
+    assert worker.metric("callstream_streams_injections_total", source="tool") == 2
+    assert worker.metric("callstream_streams_dead_letters_total", reason="invalid_json") == 1
     assert worker.stop() == 0, worker.logs()

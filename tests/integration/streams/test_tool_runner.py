@@ -14,7 +14,7 @@ import pytest
 from callstream.kafka import KafkaConnection
 from callstream.records import ToolResult, decode
 from streams import testing as build
-from tests.integration.streams.conftest import StreamsEnv, Tail, make_env
+from tests.integration.streams.conftest import StreamsEnv, Tail, make_env, stop_workers
 
 CALL = "v3:runner-call"
 
@@ -67,10 +67,7 @@ def runner_env(
 """
     env = make_env(kafka_conn, topic_prefix, tmp_path, extra_tools=tools)
     yield env
-    env.close()
-    for worker in env.workers:
-        worker.stop()
-        print(f"----- worker {worker.name} -----\n{worker.logs()}")  # noqa: T201
+    stop_workers(env)
 
 
 def test_backends_are_called_and_their_answers_injected(runner_env: StreamsEnv) -> None:

@@ -47,6 +47,6 @@ def test_two_workers_split_the_partitions_and_the_work(streams_env: StreamsEnv, 
     assert max(counts.values()) == 1  # no rebalance during the run: nothing doubled
     assert tail.on(t.dlq) == []
     for worker in (one, two):
-        assert worker.metric('callstream_streams_records_in_total{topic="call-events"}') > 0
+        assert worker.metric("callstream_streams_records_in_total", topic="call-events") > 0
     assert one.stop() == 0
     assert two.stop() == 0

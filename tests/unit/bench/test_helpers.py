@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bench.pipeline.machine import CpuSnapshot, spent
 from bench.pipeline.plan import BENCH_TOOL
-from bench.pipeline.stack import bench_config, sum_samples
+from bench.pipeline.under_test import bench_config
+from devkit.stack import sum_samples
 
 METRICS = """\
 # HELP callstream_streams_records_in_total Records in.

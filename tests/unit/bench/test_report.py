@@ -11,7 +11,7 @@ from bench.pipeline.cost import cost
 from bench.pipeline.goals import check
 from bench.pipeline.report import delivered_after, ms, render, table
 from bench.pipeline.results import stem
-from bench.pipeline.stats import Latency
+from devkit.stats import Latency
 
 
 def latency(p50: float, p99: float) -> dict[str, Any]:

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from bench.pipeline.plan import plan_step
-from bench.pipeline.stats import Latency
 from bench.pipeline.steps import summarise
+from devkit.stats import Latency
 
 START = 1_800_000_000.0
 CALLS = ["v3:a", "v3:b"]

@@ -14,8 +14,8 @@ from bench.pipeline.wire import (
     tool_call_record,
     tool_result_record,
 )
-from callstream.config import demo_config
 from callstream.records import ToolCall, ToolResult, decode, source_event_from_raw
+from devkit.dev.config import demo_config
 
 DUE = 1_795_000_000.25
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from callstream.cli import main
+from callstream_cli import create_cli, main
 
 
 def test_help_lists_the_commands() -> None:
@@ -49,3 +49,27 @@ def test_status_of_a_never_started_broker_exits_3(
     result = CliRunner().invoke(main, ["kafka", "status", "--data-dir", str(tmp_path)])
     assert result.exit_code == 3
     assert "no broker has been started" in result.output
+
+
+@pytest.mark.parametrize("command", ["dev", "demo", "emulator", "kafka"])
+def test_without_devkit_a_development_command_says_how_to_get_it(command: str) -> None:
+    """Where devkit is not installed, its commands are not offered and say how to get them."""
+    cli = create_cli(with_devkit=False)
+    listed = CliRunner().invoke(cli, ["--help"])
+    assert listed.exit_code == 0
+    offered = listed.output.split("Commands:")[1]
+    assert f"  {command} " not in offered
+    assert "  ingress " in offered
+    result = CliRunner().invoke(cli, [command, "start", "--port", "0"])
+    assert result.exit_code == 2
+    [line] = result.output.splitlines()
+    assert line.startswith(f"callstream: `{command}` is a development command from devkit")
+    assert "make install" in line
+
+
+def test_with_devkit_the_development_commands_are_offered() -> None:
+    """Where devkit is installed, --help lists its commands beside the services."""
+    listed = CliRunner().invoke(create_cli(with_devkit=True), ["--help"])
+    offered = listed.output.split("Commands:")[1]
+    for command in ("dev", "demo", "emulator", "kafka", "ingress", "streams", "injector"):
+        assert f"  {command} " in offered, command

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from callstream.cli import main
+from callstream_cli import main
 
 
 def test_injector_is_a_command_with_help() -> None:

@@ -7,9 +7,9 @@ import hmac
 import pytest
 from pydantic import SecretStr
 
-from callstream.errors import RequestRejected
 from ingress import access
 from ingress.access import access_warnings, bearer_token, require_token, token_matches
+from ingress.errors import RequestRejected
 from tests.ingress_support import make_settings
 
 

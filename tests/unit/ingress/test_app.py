@@ -22,9 +22,10 @@ from prometheus_client import CollectorRegistry
 
 from callstream.errors import KafkaUnavailable, ProducerQueueFull, PublishFailed
 from callstream.records import CallEvent, SupervisorMessage, ToolCall, decode
+from devkit.testing.webhooks import public_key_b64, telnyx_signature_headers
 from ingress.app import create_app
 from ingress.metrics import IngressMetrics
-from ingress.testing import MemoryPublisher, public_key_b64, telnyx_signature_headers
+from ingress.testing import MemoryPublisher
 from tests.ingress_support import make_settings
 
 NOW = 1_800_000_000.0
@@ -170,7 +171,7 @@ async def test_a_name_that_could_never_be_declared_is_404(served: Served) -> Non
 
 
 async def test_tools_are_open_when_no_ingress_token_is_set() -> None:
-    """SPEC §5: /tools needs CALLSTREAM_INGRESS_TOKEN only when it is set."""
+    """/tools needs CALLSTREAM_INGRESS_TOKEN only when it is set (README, *Configuration*)."""
     async with _client(MemoryPublisher(), ingress_token=None) as (client, publisher, _):
         response = await client.post(
             "/tools/t", json={}, headers={"x-telnyx-call-control-id": CALL}
@@ -461,7 +462,7 @@ async def test_rejections_are_logged_with_their_code_but_no_credentials(served: 
 async def test_an_accepted_tool_call_is_logged_with_its_ids(served: Served) -> None:
     """The accepted line carries the call id and the request id, for grep and for joins."""
     client, _, _ = served
-    with structlog.testing.capture_logs() as logs:
+    with structlog.testing.capture_logs([structlog.contextvars.merge_contextvars]) as logs:
         response = await _tool(client)
     [line] = [entry for entry in logs if entry["event"] == "tool_call_accepted"]
     assert line["call_control_id"] == CALL

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from callstream.errors import RequestRejected
 from ingress.bodies import check_content_type, parse_json_object
+from ingress.errors import RequestRejected
 
 
 @pytest.mark.parametrize(

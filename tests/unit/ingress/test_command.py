@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import structlog
 from click.testing import CliRunner
 
-from callstream.cli import main
+from callstream_cli import main
 
-
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    yield
-    structlog.reset_defaults()
-    logging.getLogger().handlers.clear()
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
 def test_the_command_is_listed_with_its_options() -> None:

@@ -7,9 +7,9 @@ import base64
 import pytest
 from nacl.signing import SigningKey
 
-from callstream.errors import WebhookSignatureError
+from devkit.testing.webhooks import public_key_b64, telnyx_signature_headers
+from ingress.errors import WebhookSignatureError
 from ingress.signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookVerifier
-from ingress.testing import public_key_b64, telnyx_signature_headers
 
 NOW = 1_800_000_000
 BODY = b'{"data":{"event_type":"call.answered"}}'

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from callstream.errors import RequestRejected
 from callstream.records import CallEvent, decode, encode
+from ingress.errors import RequestRejected
 from ingress.telnyx_events import Ignored, body_event_id, normalise_call_webhook
 
 RECEIVED = datetime(2026, 11, 23, 12, 0, 5, tzinfo=UTC)

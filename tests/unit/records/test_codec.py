@@ -1,4 +1,4 @@
-"""Every record of SPEC §4 survives the wire, and bad bytes become typed errors."""
+"""Every record on callstream's topics survives the wire, and bad bytes become typed errors."""
 
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ def test_json_round_trip(record: Record) -> None:
 
 
 def test_call_event_uses_from_on_the_wire() -> None:
-    """The payload's ``from_`` attribute is written as ``from``, as SPEC §4 names it."""
+    """The payload's ``from_`` attribute is written as ``from``, the name on the wire."""
     assert b'"from":"+15551230000"' in encode(EXAMPLES[3])
 
 

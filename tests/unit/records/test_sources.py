@@ -18,7 +18,7 @@ T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 def test_default_field_map_reads_the_spec_shape() -> None:
-    """A record written as SPEC §4 shows it needs no mapping configuration."""
+    """A record in the default field layout (README, *Kafka topics*) needs no mapping."""
     raw = {
         "event_id": "crm-1",
         "type": "profile.updated",

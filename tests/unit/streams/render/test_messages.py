@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from callstream.config import MessageSpec
-from callstream.errors import RenderError
 from callstream.records import SourceEvent
 from streams import testing as build
+from streams.errors import RenderError
 from streams.render.facts import fact_lines
 from streams.render.messages import Renderer
 from streams.state.calls import CallState

@@ -1,1 +1,0 @@
-"""Local-development tools: the demo backends, the process supervisor behind ``callstream dev``."""

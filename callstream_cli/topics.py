@@ -1,0 +1,57 @@
+"""``callstream topics create``: make every topic (README, *Kafka topics*), idempotently."""
+
+from __future__ import annotations
+
+import click
+
+from callstream.kafka import ensure_topics, resolve_connection
+from callstream.settings import load_settings
+from callstream.topics import topic_specs
+
+
+@click.group()
+def topics() -> None:
+    """Manage callstream's Kafka topics."""
+
+
+@topics.command()
+@click.option(
+    "--partitions",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Partitions per topic [default: topics.partitions in the config, 12].",
+)
+@click.option(
+    "--replication-factor",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Replicas per partition [default: topics.replication_factor in the config, 1].",
+)
+@click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds to wait.")
+def create(partitions: int | None, replication_factor: int | None, timeout: float) -> None:
+    """Create every callstream topic and configured source topic that does not exist yet."""
+    settings = load_settings()
+    conn = resolve_connection(settings)
+    shape = settings.config.topics
+    specs = topic_specs(
+        settings.topics,
+        partitions=partitions or shape.partitions,
+        replication_factor=replication_factor or shape.replication_factor,
+    )
+    report = ensure_topics(conn, specs, timeout_s=timeout)
+    by_name = {spec.name: spec for spec in specs}
+    for name in report.created:
+        spec = by_name[name]
+        click.echo(f"created  {name}  ({spec.partitions} partitions, rf {spec.replication_factor})")
+    for name in report.existing:
+        click.echo(f"exists   {name}")
+    for name, actual in report.mismatched.items():
+        click.echo(
+            f"warning: {name} has {actual} partitions, not {by_name[name].partitions}; "
+            "left unchanged",
+            err=True,
+        )
+    click.echo(
+        f"{len(report.created)} created, {len(report.existing)} already existed "
+        f"on {conn.describe()}"
+    )

@@ -1,0 +1,103 @@
+"""``callstream demo``: start the pipeline (or attach to one), play the scenario, report.
+
+Kept apart from the CLI so the end-to-end tests run exactly what the command
+runs. Output goes through ``echo`` (the CLI's click.echo); the return value
+says whether every expectation held.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from callstream.settings import Settings
+from devkit.dev.pipeline import DevOptions, DevPorts, LocalPipeline
+from devkit.dev.player import Outcome, ScenarioPlayer, Target
+from devkit.dev.timeline import render_table, to_json
+
+Echo = Callable[..., None]
+"""``click.echo``-shaped: ``echo(text, err=False, nl=True)``."""
+
+LEGEND = "> action, + message delivered, x dead-lettered"
+
+
+class Waiting:
+    """One progress line per awaited thing; redrawn in place on a terminal."""
+
+    def __init__(self, echo: Echo, *, tty: bool) -> None:
+        self._echo = echo
+        self._tty = tty
+        self._current = ""
+
+    def __call__(self, what: str, waited_s: float) -> None:
+        if self._tty:
+            self._echo(f"\r  waiting for {what} ... {waited_s:4.1f} s ", nl=False, err=True)
+        elif what != self._current:
+            self._echo(f"  waiting for {what}", err=True)
+        self._current = what
+
+    def done(self) -> None:
+        if self._tty and self._current:
+            self._echo("", err=True)
+
+
+def report(outcome: Outcome, json_path: Path, echo: Echo) -> bool:
+    """Print the timeline and the verdict, write the JSON; True when all held."""
+    echo(f"\nTimeline of call {outcome.call_control_id}  ({LEGEND})")
+    echo(render_table(outcome.rows, start=outcome.started_at))
+    json_path.write_text(
+        to_json(
+            outcome.rows,
+            call_control_id=outcome.call_control_id,
+            start=outcome.started_at,
+            problems=outcome.problems,
+        )
+    )
+    echo(f"\ntimeline written to {json_path}")
+    if outcome.problems:
+        echo("FAILED:", err=True)
+        for problem in outcome.problems:
+            echo(f"  - {problem}", err=True)
+        return False
+    echo(
+        "OK: every expected message reached the call once, in order; "
+        "the late event was dead-lettered call_ended."
+    )
+    return True
+
+
+def play(target: Target, *, timeout_s: float, json_path: Path, echo: Echo) -> bool:
+    """Play the scenario against ``target`` and report it."""
+    waiting = Waiting(echo, tty=sys.stderr.isatty())
+    try:
+        outcome = ScenarioPlayer(target, timeout_s=timeout_s, progress=waiting).play()
+    finally:
+        waiting.done()
+    return report(outcome, json_path, echo)
+
+
+def run_demo(
+    settings: Settings,
+    *,
+    base_env: Mapping[str, str],
+    timeout_s: float,
+    json_path: Path,
+    echo: Echo,
+    options: DevOptions | None = None,
+) -> bool:
+    """Start the whole pipeline on free ports in a throw-away state dir, play, stop it."""
+    echo("Starting the pipeline (broker, topics, emulator, backends, services)...", err=True)
+    with (
+        tempfile.TemporaryDirectory(prefix="callstream-demo-") as state,
+        LocalPipeline(
+            settings,
+            base_env=base_env,
+            state_dir=Path(state),
+            options=options or DevOptions(ports=DevPorts.free()),
+            progress=lambda line: echo(f"  {line}", err=True),
+        ) as pipeline,
+    ):
+        echo("Pipeline ready; playing the reference scenario.", err=True)
+        return play(pipeline.target, timeout_s=timeout_s, json_path=json_path, echo=echo)
