@@ -85,6 +85,7 @@ class Run:
             lookup_s=args.lookup_s,
             log_level=args.log_level,
             tool_runner_concurrency=args.tool_runner_concurrency,
+            processing_guarantee=args.processing_guarantee,
         )
 
     def _with_stack(self) -> None:
@@ -95,6 +96,7 @@ class Run:
                 "partitions": self.args.partitions,
                 "log_level": self.args.log_level,
                 "tool_runner_concurrency": pipeline.config.streams.tool_runner_concurrency,
+                "processing_guarantee": pipeline.config.streams.processing_guarantee,
             }
             rig = Rig(
                 pipeline,

@@ -105,6 +105,8 @@ class IngressConfig(BaseModel):
 
 CorrelationKeyKind = Literal["phone", "customer_id"]
 
+ProcessingGuarantee = Literal["at_least_once", "exactly_once"]
+
 
 def _default_correlation_keys() -> list[CorrelationKeyKind]:
     return ["phone", "customer_id"]
@@ -182,7 +184,7 @@ class StreamsConfig(BaseModel):
             "much again; what it reads again is recognised as already decided)"
         ),
     )
-    processing_guarantee: Literal["at_least_once", "exactly_once"] = Field(
+    processing_guarantee: ProcessingGuarantee = Field(
         default="at_least_once",
         description=(
             "at_least_once: a batch's outputs are acknowledged before its state and offsets, "
