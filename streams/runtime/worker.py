@@ -24,6 +24,7 @@ supervises it restarts it; nothing is committed past the failure.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import threading
 import uuid
@@ -198,9 +199,7 @@ class StreamsWorker:
             poll_s=POLL_S,
         )
 
-    async def _tool_runner(
-        self, started: Callable[[ToolRuns, asyncio.AbstractEventLoop], None]
-    ) -> None:
+    def _tool_runs(self) -> tuple[ToolRuns, BackendClient]:
         config = self._config
         topics = self._settings.topics
         http = self._backends or AiohttpBackendClient(concurrency=config.tool_runner_concurrency)
@@ -218,16 +217,17 @@ class StreamsWorker:
             concurrency=config.tool_runner_concurrency,
             grace_s=STOP_GRACE_S,
         )
-        loop = asyncio.get_running_loop()
+        return runs, http
+
+    async def _serve_tools(self, runs: ToolRuns, http: BackendClient) -> None:
         thread = ConsumerThread(
             self._consumer("tool-runner"),
-            topic=topics.streams_tool_runs,
+            topic=self._settings.topics.streams_tool_runs,
             hooks=runs,
-            loop=loop,
+            loop=asyncio.get_running_loop(),
             revoke_timeout_s=STOP_GRACE_S + 5.0,
             name="streams-tool-runner-consumer",
         )
-        started(runs, loop)
         thread.start()
         try:
             await runs.run(thread)
@@ -265,24 +265,25 @@ class StreamsWorker:
         """Run until stopped; the process's exit status (0 after a clean stop)."""
         self._health.set("loops", True)
         self._health.set("joined", False, "joining the group")
-        runner: dict[str, Any] = {}
-        runner_ready = threading.Event()
+        runs, http = self._tool_runs()
+        tools_loop = asyncio.new_event_loop()
 
-        def started(runs: ToolRuns, loop: asyncio.AbstractEventLoop) -> None:
-            runner.update(runs=runs, loop=loop)
-            runner_ready.set()
+        def serve_tools() -> None:
+            try:
+                tools_loop.run_until_complete(self._serve_tools(runs, http))
+            finally:
+                tools_loop.close()
 
         threads = [
-            self._thread("streams-tool-runner", lambda: asyncio.run(self._tool_runner(started)))
+            self._thread("streams-tool-runner", serve_tools),
+            self._thread("streams-join", lambda: self._join().run(self._stop)),
         ]
-        runner_ready.wait(timeout=30)
-        threads.append(self._thread("streams-join", lambda: self._join().run(self._stop)))
         if self._settings.topics.sources:
             threads.append(self._thread("streams-sources", lambda: self._sources().run(self._stop)))
         self._stop.wait()
         log.info("worker_stopping", failure=self._failure.detail)
-        if runner:
-            runner["loop"].call_soon_threadsafe(runner["runs"].request_stop)
+        with contextlib.suppress(RuntimeError):  # the loop already ended (the runner failed)
+            tools_loop.call_soon_threadsafe(runs.request_stop)
         for thread in threads:
             thread.join(timeout=STOP_GRACE_S + 10.0)
         stuck = [thread.name for thread in threads if thread.is_alive()]
