@@ -49,6 +49,20 @@ class ConsumerHooks(Protocol):
     def on_consumer_failed(self, detail: str) -> None: ...
 
 
+class ConsumerControl(Protocol):
+    """What a service on the event loop asks of its consumer thread (``ConsumerThread``)."""
+
+    def commit(self, offsets: dict[int, int]) -> None: ...
+
+    def pause_all(self) -> None: ...
+
+    def resume_all(self) -> None: ...
+
+    def stop_fetching(self) -> None: ...
+
+    async def close(self, offsets: dict[int, int]) -> None: ...
+
+
 Command = Callable[[], None]
 
 

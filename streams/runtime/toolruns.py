@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Protocol
 
 import structlog
 from confluent_kafka import Message
@@ -30,6 +29,7 @@ from confluent_kafka import Message
 from callstream.errors import RecordError
 from callstream.kafka.acked import AckedProducer, Write
 from callstream.kafka.backlog import Backlog
+from callstream.kafka.consumer_thread import ConsumerControl
 from callstream.records import ToolCall, decode, encode
 from streams.batch import RawRecord
 from streams.decide.outputs import DeadLetterOut
@@ -43,20 +43,6 @@ from streams.wire import Wire, parse_forwarded
 log = structlog.get_logger(__name__)
 
 COMMIT_INTERVAL_S = 0.2
-
-
-class ConsumerControl(Protocol):
-    """What the tool runner asks of its consumer thread."""
-
-    def commit(self, offsets: dict[int, int]) -> None: ...
-
-    def pause_all(self) -> None: ...
-
-    def resume_all(self) -> None: ...
-
-    def stop_fetching(self) -> None: ...
-
-    async def close(self, offsets: dict[int, int]) -> None: ...
 
 
 class ToolRuns:
