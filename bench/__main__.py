@@ -76,6 +76,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     add("--log-level", default="INFO", help="the services' log level (production: INFO)")
     add("--tool-runner-concurrency", type=int, default=None, help="override the config default")
     add(
+        "--processing-guarantee",
+        choices=["at_least_once", "exactly_once"],
+        default=None,
+        help="the streams worker's, instead of the config default (at_least_once)",
+    )
+    add(
         "--profile",
         nargs="+",
         default=[],

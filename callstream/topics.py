@@ -1,12 +1,14 @@
 """Topic names (with the configurable prefix) and the shape each topic is created with.
 
-No callstream topic is compacted: each is a log of distinct events keyed by
-call id, and compaction would keep only the newest event of each call. The
-state that *is* compacted is the streams' table changelogs, which faust creates
-with ``cleanup.policy=compact`` itself.
+No event topic is compacted: each is a log of distinct events keyed by call
+id, and compaction would keep only the newest event of each call. What *is*
+compacted is the streams worker's state: its two table changelogs
+(``streams-calls-changelog``, ``streams-index-changelog``) hold the latest
+value of each call and correlation key, and a worker restores its partitions
+from them.
 
 The streams worker's internal topics (``streams.by-call``, ``streams.by-key``,
-``streams.ticks``, ``streams.tool-runs``) are made here too, with the same
+``streams.tool-runs`` and the changelogs) are made here too, with the same
 partition count as the core topics: its joins need them co-partitioned.
 """
 
@@ -15,6 +17,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+TABLES = ("calls", "index")
+"""The streams worker's tables: the call registry, and the correlation index."""
 
 _LEGAL = re.compile(r"[A-Za-z0-9._-]*")
 
@@ -79,14 +84,17 @@ class Topics:
         return self._named("streams.by-key")
 
     @property
-    def streams_ticks(self) -> str:
-        """Internal: clock ticks, one per partition, so expiry runs where the state lives."""
-        return self._named("streams.ticks")
-
-    @property
     def streams_tool_runs(self) -> str:
         """Internal: accepted tool calls whose tool has an HTTP backend, for the tool runner."""
         return self._named("streams.tool-runs")
+
+    def streams_changelog(self, table: str) -> str:
+        """Internal, compacted: the latest value of every key of the worker's table ``table``.
+
+        Named as faust named its changelogs, so state written before the engine
+        was replaced is restored by the new one.
+        """
+        return self._named(f"streams-{table}-changelog")
 
     def source(self, name: str) -> str:
         """The topic of source ``name`` (``KeyError`` if it is not configured)."""
@@ -109,9 +117,13 @@ class Topics:
         return {
             "streams.by-call": self.streams_by_call,
             "streams.by-key": self.streams_by_key,
-            "streams.ticks": self.streams_ticks,
             "streams.tool-runs": self.streams_tool_runs,
+            **self.changelogs(),
         }
+
+    def changelogs(self) -> dict[str, str]:
+        """The streams worker's table changelogs by role."""
+        return {f"streams.{table}-changelog": self.streams_changelog(table) for table in TABLES}
 
 
 @dataclass(frozen=True)
@@ -128,8 +140,13 @@ class TopicSpec:
 # a bad deploy's effects), the dead letters a month (people read them late).
 _RETENTION_DAYS = {"dlq": 30}
 _DEFAULT_RETENTION_DAYS = 7
-# Ticks are a clock, worthless once processed; an hour covers any restart.
-_RETENTION_MS = {"streams.ticks": 3600 * 1000}
+# A changelog keeps the latest value per key however old; its segments roll
+# hourly so the cleaner can compact them, which keeps a restore short.
+_COMPACTED = {
+    "cleanup.policy": "compact",
+    "segment.ms": str(3600 * 1000),
+    "min.cleanable.dirty.ratio": "0.1",
+}
 
 
 def topic_specs(topics: Topics, *, partitions: int, replication_factor: int) -> list[TopicSpec]:
@@ -141,14 +158,14 @@ def topic_specs(topics: Topics, *, partitions: int, replication_factor: int) -> 
         # Survive one broker down without losing acknowledged writes.
         base["min.insync.replicas"] = "2"
     specs = []
+    changelogs = topics.changelogs()
     for role, name in (topics.core() | topics.internal()).items():
+        if role in changelogs:
+            specs.append(TopicSpec(name, partitions, replication_factor, base | _COMPACTED))
+            continue
         days = _RETENTION_DAYS.get(role, _DEFAULT_RETENTION_DAYS)
-        retention_ms = _RETENTION_MS.get(role, days * _DAY_MS)
-        specs.append(
-            TopicSpec(
-                name, partitions, replication_factor, base | {"retention.ms": str(retention_ms)}
-            )
-        )
+        retention = {"retention.ms": str(days * _DAY_MS)}
+        specs.append(TopicSpec(name, partitions, replication_factor, base | retention))
     for name in sorted(set(topics.sources.values())):
         retention = {"retention.ms": str(_DEFAULT_RETENTION_DAYS * _DAY_MS)}
         specs.append(TopicSpec(name, partitions, replication_factor, base | retention))

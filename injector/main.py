@@ -23,11 +23,11 @@ from callstream.config.services import InjectorConfig
 from callstream.errors import ConfigError, KafkaUnavailable, TopicError
 from callstream.kafka import admin_config, consumer_config, producer_config, resolve_connection
 from callstream.kafka.admin import wait_for_broker
+from callstream.kafka.consumer_thread import ConsumerThread
 from callstream.ops import Health, OpsServer
 from callstream.records import utcnow
 from callstream.settings import Settings
 from injector.client import AddMessagesClient, AiohttpSender, HttpxSender, Sender
-from injector.consumer import ConsumerThread
 from injector.memory import RecentSet
 from injector.metrics import InjectorMetrics
 from injector.probe import BrokerProbe
@@ -197,6 +197,7 @@ class InjectorApp:
             hooks=injector,
             loop=loop,
             revoke_timeout_s=config.shutdown_grace_s + 5.0,
+            name="injector-consumer",
         )
         signals = (signal.SIGTERM, signal.SIGINT) if install_signals else ()
         for sig in signals:

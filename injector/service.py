@@ -21,16 +21,16 @@ import random
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol
 
 import structlog
 from confluent_kafka import Message
 
 from callstream.config.services import InjectorConfig
 from callstream.errors import RecordError
+from callstream.kafka.backlog import Backlog
+from callstream.kafka.consumer_thread import ConsumerControl
 from callstream.ops import Health
 from callstream.records import Injection, decode, utcnow
-from injector.backlog import Backlog
 from injector.client import AddMessagesClient
 from injector.delivery import Abandoned, Halted
 from injector.errors import CredentialsRejected
@@ -44,20 +44,6 @@ from injector.runner import JobRunner
 log = structlog.get_logger("injector")
 
 COMMIT_INTERVAL_S = 0.5
-
-
-class ConsumerControl(Protocol):
-    """What the service asks of the consumer thread."""
-
-    def commit(self, offsets: dict[int, int]) -> None: ...
-
-    def pause_all(self) -> None: ...
-
-    def resume_all(self) -> None: ...
-
-    def stop_fetching(self) -> None: ...
-
-    async def close(self, offsets: dict[int, int]) -> None: ...
 
 
 class Injector:

@@ -1,15 +1,15 @@
 """One batch of records from the co-partitioned topics: decisions, outputs, state writes.
 
-The join agent hands every batch here. Records are taken in arrival order;
-each is decoded, routed to the pure decision for its kind (call join,
-correlation index, expiry on a clock tick) against the state as the batch has
-left it so far, and its outputs appended in order. Nothing is written here:
-the result lists the outputs (to send first) and the final state of every
-key the batch touched (to write only once the outputs are acknowledged — see
-``streams.agents.join`` for why that order matters).
+The join loop hands every batch here, and every clock tick. Records are
+taken in arrival order; each is decoded, routed to the pure decision for its
+kind (call join, correlation index) against the state as the batch has left
+it so far, and its outputs appended in order; a tick expires what is due.
+Nothing is written here: the result lists the outputs (to send first) and the
+final state of every key the batch touched (to write only once the outputs
+are acknowledged: ``streams.runtime.checkpoint`` says why that order matters).
 
-No Kafka, no faust: state is read through a function, so unit tests drive
-whole scenarios through this class with plain dicts.
+No Kafka: state is read through a function, so unit tests drive whole
+scenarios through this class with plain dicts.
 """
 
 from __future__ import annotations
@@ -25,15 +25,16 @@ from structlog.contextvars import bind_contextvars, unbind_contextvars
 
 from callstream.errors import RecordError
 from callstream.topics import Topics
+from streams.correlation import resolve as correlation
+from streams.correlation.index import IndexEntry, decode_entry, encode_entry
 from streams.decide import calls as call_join
-from streams.decide import correlation, expiry
+from streams.decide import expiry
 from streams.decide.inputs import Input, ToolCallIn, ToolResultIn, decode_input
 from streams.decide.outputs import DeadLetterOut, ForwardToCall, Output
 from streams.decide.rules import Rules
 from streams.partitioning import partition_for
 from streams.state.calls import CallState, decode_call, encode_call
 from streams.state.held import InputKind, Origin
-from streams.state.index import IndexEntry, decode_entry, encode_entry
 from streams.wire import INDEX_KIND, Forwarded, as_input_kind, parse_forwarded, parse_index
 
 log = structlog.get_logger(__name__)
@@ -89,26 +90,47 @@ _KIND_OF_ROLE: dict[str, InputKind] = {
 
 
 class BatchDecider:
-    """Decides batches of records for the partitions this worker owns."""
+    """Decides batches of records, and clock ticks, for the partitions this worker owns."""
 
     def __init__(self, rules: Rules, topics: Topics, partitions: int, due: DueKeys) -> None:
-        self._rules = rules
-        self._partitions = partitions
-        self._due = due
+        self.rules = rules
+        self.partitions = partitions
+        self.due = due
         core = topics.core()
         self._roles = {core[role]: role for role in _KIND_OF_ROLE}
         self._roles[topics.streams_by_call] = "by-call"
         self._roles[topics.streams_by_key] = "by-key"
-        self._roles[topics.streams_ticks] = "ticks"
 
     @property
     def topics(self) -> list[str]:
         """The topics this decider consumes (all co-partitioned)."""
         return list(self._roles)
 
+    def role(self, topic: str) -> str:
+        """What ``topic`` is to the join (``call-events``, ``by-key``, ...; ``unknown``)."""
+        return self._roles.get(topic, "unknown")
+
+    def deadline(self, table: TableName, value: bytes) -> tuple[float | None, str]:
+        """A stored value's next deadline and status label (for the deadline index)."""
+        try:
+            if table == "calls":
+                state = decode_call(value)
+                return expiry.next_deadline(state, self.rules), state.status
+            entry = decode_entry(value)
+            return correlation.next_deadline(entry, self.rules), "held" if entry.held else "keys"
+        except ValueError:
+            return 0.0, "corrupt"  # due at once: the tick decides what to do with it
+
     def run(self, records: Iterable[RawRecord], read: Reader, now: float) -> BatchResult:
         """Decide ``records`` in order against the stored state ``read`` gives."""
         return _Batch(self, read, now).run(records)
+
+    def tick(self, partitions: Iterable[int], read: Reader, now: float) -> BatchResult:
+        """Expire what is due at ``now`` on each of ``partitions`` (grace, retention, idle)."""
+        batch = _Batch(self, read, now)
+        for partition in partitions:
+            batch.tick(partition)
+        return batch.finish()
 
 
 class _Batch:
@@ -116,7 +138,7 @@ class _Batch:
 
     def __init__(self, decider: BatchDecider, read: Reader, now: float) -> None:
         self._d = decider
-        self._rules = decider._rules
+        self._rules = decider.rules
         self._read = read
         self._now = now
         self._calls: dict[str, CallState | None] = {}
@@ -125,7 +147,7 @@ class _Batch:
 
     def run(self, records: Iterable[RawRecord]) -> BatchResult:
         for record in records:
-            role = self._d._roles.get(record.topic, "unknown")
+            role = self._d.role(record.topic)
             self.result.consumed[role] += 1
             try:
                 self._one(role, record)
@@ -144,8 +166,7 @@ class _Batch:
                 )
             finally:
                 unbind_contextvars(*_BOUND)  # what _apply bound names this record's lines only
-        self._finish()
-        return self.result
+        return self.finish()
 
     # -- state -----------------------------------------------------------------
 
@@ -170,7 +191,8 @@ class _Batch:
             self.result.corrupt_state += 1
             return None
 
-    def _finish(self) -> None:
+    def finish(self) -> BatchResult:
+        """The result, with the final state of every key the batch changed encoded."""
         rules = self._rules
         for call, state in self._calls.items():
             if ("calls", call) not in self.result.writes:
@@ -189,6 +211,7 @@ class _Batch:
                 if entry is None
                 else (correlation.next_deadline(entry, rules), "held" if entry.held else "keys")
             )
+        return self.result
 
     def _store_call(self, call: str, state: CallState | None, outputs: Sequence[Output]) -> None:
         if state is not self._calls.get(call):
@@ -205,9 +228,7 @@ class _Batch:
     # -- records ---------------------------------------------------------------
 
     def _one(self, role: str, record: RawRecord) -> None:
-        if role == "ticks":
-            self._tick(record.partition)
-        elif role in _KIND_OF_ROLE:
+        if role in _KIND_OF_ROLE:
             self._core(_KIND_OF_ROLE[role], record)
         elif role == "by-call":
             self._by_call(record)
@@ -226,7 +247,7 @@ class _Batch:
             self._dead(record, origin, exc.reason, exc.detail)
             return
         call = item.call_control_id
-        if partition_for(call, self._d._partitions) != record.partition:
+        if partition_for(call, self._d.partitions) != record.partition:
             # Its producer hashed the key differently (or keyed it by something else):
             # send it to the partition that owns the call, where its state lives.
             self.result.misrouted[record.topic] += 1
@@ -257,7 +278,7 @@ class _Batch:
             return
         origin = forwarded.origin or _origin(record)
         call = forwarded.call
-        if call is None or partition_for(call, self._d._partitions) != record.partition:
+        if call is None or partition_for(call, self._d.partitions) != record.partition:
             error = f"forwarded record for call {call!r} arrived on partition {record.partition}"
             self._dead(record, origin, "misrouted", error)
             return
@@ -283,7 +304,7 @@ class _Batch:
         if forwarded is None:
             return
         key = (record.key or b"").decode(errors="replace")
-        if partition_for(key, self._d._partitions) != record.partition:
+        if partition_for(key, self._d.partitions) != record.partition:
             origin = forwarded.origin or _origin(record)
             self._dead(record, origin, "misrouted", f"key {key!r} on partition {record.partition}")
             return
@@ -305,15 +326,16 @@ class _Batch:
         )
         self._store_entry(key, resolved.entry, resolved.outputs)
 
-    def _tick(self, partition: int) -> None:
+    def tick(self, partition: int) -> None:
+        """Expire every key of ``partition`` whose deadline has come."""
         now, rules = self._now, self._rules
-        for call in list(self._d._due("calls", partition, now)):
+        for call in list(self._d.due("calls", partition, now)):
             state = self._call(call)
             if state is None or expiry.next_deadline(state, rules) > now:
                 continue
             decision = expiry.expire(state, call, rules, now)
             self._store_call(call, decision.state, decision.outputs)
-        for key in list(self._d._due("index", partition, now)):
+        for key in list(self._d.due("index", partition, now)):
             entry = self._entry(key)
             deadline = None if entry is None else correlation.next_deadline(entry, rules)
             if entry is None or deadline is None or deadline > now:

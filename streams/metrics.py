@@ -93,6 +93,23 @@ class StreamsMetrics:
             "Stored state that could not be read and was started over.",
             registry=registry,
         )
+        self.rebalances = Counter(
+            "callstream_streams_rebalances_total",
+            "Rebalance callbacks of the join, by event (assigned, revoked, lost).",
+            ["event"],
+            registry=registry,
+        )
+        self.restore_seconds = Histogram(
+            "callstream_streams_restore_seconds",
+            "Time to restore newly assigned partitions from their changelogs.",
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.restored_records = Counter(
+            "callstream_streams_restored_records_total",
+            "Changelog records read back into the tables by restores.",
+            registry=registry,
+        )
         self.tool_runs = Counter(
             "callstream_streams_tool_runs_total",
             "Tool backend requests finished, by tool and outcome (ok or error).",

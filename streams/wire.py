@@ -22,6 +22,7 @@ from typing import Any, cast
 
 from callstream.records import DeadLetter, encode
 from callstream.topics import Topics
+from streams.correlation.route import Route
 from streams.decide.injections import at
 from streams.decide.outputs import (
     DeadLetterOut,
@@ -35,7 +36,7 @@ from streams.decide.outputs import (
     RunTool,
 )
 from streams.partitioning import partition_for
-from streams.state.held import InputKind, Origin, Route
+from streams.state.held import InputKind, Origin
 
 KIND = "callstream.kind"
 ORIGIN = "callstream.origin"

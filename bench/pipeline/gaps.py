@@ -40,12 +40,10 @@ def latency_gap(pipeline: Mapping[str, Any]) -> str | None:
             f"{crm['until_decided']['p50_ms']:.1f} ms before its decision)"
         )
     return (
-        f"{text}. The worker kept {busy} of a core busy, so records queue behind its work, "
-        "most of it its Kafka clients' (aiokafka speaks the protocol in Python; "
-        "`--profile streams` shows the shares), and each of its outputs first waits out "
-        "its producer linger (producer_linger_s). To close it: a streams worker whose Kafka "
-        "I/O runs in librdkafka, as the ingress's and the injector's does, a shorter "
-        "linger, and more cores (a worker uses one)."
+        f"{text}. The worker kept {busy} of a core busy; records that arrive while it decides "
+        "or waits for a batch's acknowledgements queue behind it (`--profile streams` shows "
+        "where its time goes). To close it: more partitions and workers (a worker's join "
+        "uses one core), and fewer hops for source events keyed by call id."
     )
 
 
@@ -60,23 +58,22 @@ def capacity_gap(pipeline: Mapping[str, Any], cores: int | None, goal: float) ->
         f"At {pipeline['rate']:,.0f}/s every delivered event cost {per:.1f} ms of CPU across the "
         f"run's processes (services, broker, remote, generator), so {cores} cores allow at "
         f"most ~{ceiling:,.0f} events/s however many workers run; more workers on the same "
-        f"cores only share them. {goal:,.0f} events/s at this cost needs ~{needed:.1f} cores, "
-        "or a streams worker that costs a fraction as much per event (its Kafka I/O in "
-        "librdkafka rather than in Python)."
+        f"cores only share them. {goal:,.0f} events/s at this cost needs ~{needed:.1f} cores "
+        "(`make bench`'s cost part shows which process spends it)."
     )
 
 
 def recovery_gap(recovery: Mapping[str, Any]) -> str | None:
-    """How much of the recovery is reading the changelog, and how much is replaying it."""
-    ready, floor = recovery.get("ready_s"), recovery.get("floor_read_s")
-    if ready is None or floor is None:
+    """How much of a restore is reading the changelogs, and how much is building the tables."""
+    restore, floor = recovery.get("restore_s"), recovery.get("floor_read_s")
+    if restore is None or floor is None:
         return None
     return (
         f"A bare consumer reads the {recovery.get('changelog_records', 0):,} changelog "
-        f"records in {floor:.1f} s; the other {ready - floor:.1f} s is faust applying them "
-        "one by one to its in-memory tables, in Python. To close it: tables kept on local "
-        "disk (faust's RocksDB store), so a restarted worker replays only the changelog's "
-        "tail; standby replicas, so another worker takes over already warm."
+        f"records in {floor:.1f} s; the other {max(0.0, restore - floor):.1f} s of the restore "
+        "is building the tables and the deadline index (each call's state decoded once for "
+        "its next deadline). To close it: build the deadline index after the partition is "
+        "ready, a slice per loop turn; standby replicas, so a worker takes over already warm."
     )
 
 

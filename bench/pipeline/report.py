@@ -66,6 +66,14 @@ def header(results: Mapping[str, Any]) -> str:
         f"broker: {results['broker']}. Load average at the start "
         f"{' / '.join(str(x) for x in machine['load_average'])}.",
     ]
+    stack = results.get("stack") or {}
+    if stack:
+        lines[-1] += (
+            f" Pipeline: {stack.get('partitions')} partitions, streams "
+            f"`{stack.get('processing_guarantee', 'at_least_once')}`, tool runner "
+            f"{stack.get('tool_runner_concurrency')} at once, services logging at "
+            f"{stack.get('log_level')}."
+        )
     if results.get("note"):
         lines += ["", f"**{results['note']}**"]
     return "\n".join(lines)

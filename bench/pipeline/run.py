@@ -20,7 +20,7 @@ from typing import Any
 from bench.pipeline import capacity, latency, remote, scale, versus
 from bench.pipeline.cost import cost
 from bench.pipeline.search import SearchPolicy
-from bench.pipeline.steps import Rig, run_step
+from bench.pipeline.steps import Mode, Rig, run_step
 from bench.pipeline.under_test import StackOptions, bench_pipeline
 from callstream.kafka import KafkaConnection
 from devkit.dev.pipeline import LocalPipeline
@@ -85,6 +85,7 @@ class Run:
             lookup_s=args.lookup_s,
             log_level=args.log_level,
             tool_runner_concurrency=args.tool_runner_concurrency,
+            processing_guarantee=args.processing_guarantee,
         )
 
     def _with_stack(self) -> None:
@@ -95,6 +96,7 @@ class Run:
                 "partitions": self.args.partitions,
                 "log_level": self.args.log_level,
                 "tool_runner_concurrency": pipeline.config.streams.tool_runner_concurrency,
+                "processing_guarantee": pipeline.config.streams.processing_guarantee,
             }
             rig = Rig(
                 pipeline,
@@ -114,6 +116,10 @@ class Run:
             if "capacity" in self.parts:
                 progress("2. highest sustainable rate, 1 streams worker + 1 injector")
                 self.found["capacity"] = {"1+1": self._search(rig, "1+1", self.args.capacity_start)}
+                progress("2. highest sustainable rate of the floor, searched the same way")
+                self.found["capacity"]["floor"] = self._search(
+                    rig, "floor", self.args.capacity_start, mode="floor"
+                )
             if "versus" in self.parts:
                 progress("3. against the direct approach")
                 self.found["versus"] = self._versus(rig)
@@ -164,11 +170,14 @@ class Run:
             rig, mode="pipeline", label="cost", rate=COST_RATE, duration_s=self.args.duration
         ).as_dict()
 
-    def _search(self, rig: Rig, workers: str, start: float) -> dict[str, Any]:
+    def _search(
+        self, rig: Rig, workers: str, start: float, *, mode: Mode = "pipeline"
+    ) -> dict[str, Any]:
         args = self.args
         return capacity.run(
             rig,
             workers=workers,
+            mode=mode,
             policy=SearchPolicy(start=start, max_steps=args.capacity_steps),
             duration_s=args.capacity_duration,
             bound_ms=args.bound_ms,

@@ -9,12 +9,14 @@ faster than webhooks through the ingress would.
 
 * Memory: the worker's RSS when ready and empty, then with 10,000 and
   100,000 live calls in its tables; the growth per call.
-* Recovery: the worker is stopped (SIGTERM: it leaves its group at once, as
-  in a deploy; after a crash the group's session timeout comes on top) and a
-  new one started with an empty data dir: from its start until it is ready
-  and its tables hold every call again. Beside it, measured in the same run:
-  the same worker's start with empty tables, and a bare confluent-kafka
-  consumer reading the same changelog records from the start (the floor).
+* Recovery: the worker is stopped (SIGTERM) and started again under the same
+  worker id (static membership: its partitions come straight back), with
+  nothing but the changelogs to restore from: its restore time (the worker's
+  own ``callstream_streams_restore_seconds``), and from its start until it is
+  ready and until its tables hold every call again. Beside it, measured in
+  the same run: the same worker's start with empty tables, and a bare
+  confluent-kafka consumer reading the same changelog records from the start
+  (the floor).
 """
 
 from __future__ import annotations
@@ -82,11 +84,13 @@ class ScaleWorker:
         self._state = state
 
     def start(self) -> float:
-        """Start a worker with an empty data dir; seconds until it is ready."""
-        data = self._state / f"scale-data-{uuid.uuid4().hex[:6]}"
+        """Start the worker (its tables empty until restored); seconds until it is ready."""
         started = time.monotonic()
-        self._stack.start(services.streams(self._env, name=self.NAME, data_dir=data), timeout_s=300)
+        self._stack.start(services.streams(self._env, name=self.NAME), timeout_s=300)
         return time.monotonic() - started
+
+    def metric(self, name: str) -> float:
+        return self._stack.metric(self.NAME, name)
 
     def live_calls(self) -> float:
         return self._stack.metric(
@@ -176,12 +180,14 @@ def run(
         records, floor_s = _changelog_floor(conn, changelogs)
         recovery_started = time.monotonic()
         ready_s = worker.start()
+        restore_s = worker.metric("callstream_streams_restore_seconds_sum")
         _, done = remote.wait_until(worker.live_calls, made, stall_s=120, max_s=600)
         recovered_s = time.monotonic() - recovery_started
         result["recovery"] = {
             "live_calls": made,
             "changelog_records": records,
             "ready_s": round(ready_s, 2),
+            "restore_s": round(restore_s, 3),
             "recovered_s": round(recovered_s, 2) if done else None,
             "floor_read_s": floor_s,
             "rss_mib_after": round(worker.rss() / 2**20, 1),

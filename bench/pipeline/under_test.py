@@ -19,6 +19,7 @@ from pathlib import Path
 from bench.pipeline.plan import BENCH_TOOL
 from callstream.config import AppConfig
 from callstream.config.messages import MessageSpec
+from callstream.config.services import ProcessingGuarantee
 from callstream.config.tools import ToolSpec
 from callstream.kafka import KafkaConnection
 from callstream.settings import Environment, Settings
@@ -27,10 +28,15 @@ from devkit.dev.pipeline import DevOptions, DevPorts, LocalPipeline
 
 
 def bench_config(
-    prefix: str, *, partitions: int, tool_runner_concurrency: int | None = None
+    prefix: str,
+    *,
+    partitions: int,
+    tool_runner_concurrency: int | None = None,
+    processing_guarantee: ProcessingGuarantee | None = None,
 ) -> AppConfig:
     """The demo configuration with the benchmark's tool and the run's own source topics
-    (and, when given, another tool-runner concurrency than the default)."""
+    (and, when given, another tool-runner concurrency or processing guarantee than the
+    default)."""
     base = prefixed_config(prefix, partitions=partitions)
     tools = dict(base.tools) | {
         BENCH_TOOL: ToolSpec(
@@ -41,6 +47,8 @@ def bench_config(
     streams = base.streams
     if tool_runner_concurrency is not None:
         streams = streams.model_copy(update={"tool_runner_concurrency": tool_runner_concurrency})
+    if processing_guarantee is not None:
+        streams = streams.model_copy(update={"processing_guarantee": processing_guarantee})
     return base.model_copy(update={"tools": tools, "streams": streams})
 
 
@@ -51,6 +59,7 @@ class StackOptions:
     lookup_s: float
     log_level: str
     tool_runner_concurrency: int | None = None
+    processing_guarantee: ProcessingGuarantee | None = None
 
 
 def bench_pipeline(
@@ -61,6 +70,7 @@ def bench_pipeline(
         options.prefix,
         partitions=options.partitions,
         tool_runner_concurrency=options.tool_runner_concurrency,
+        processing_guarantee=options.processing_guarantee,
     )
     base_env = without_developer_settings(env) | {
         "KAFKA_BOOTSTRAP_SERVERS": conn.bootstrap_servers,

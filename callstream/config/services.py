@@ -105,6 +105,8 @@ class IngressConfig(BaseModel):
 
 CorrelationKeyKind = Literal["phone", "customer_id"]
 
+ProcessingGuarantee = Literal["at_least_once", "exactly_once"]
+
 
 def _default_correlation_keys() -> list[CorrelationKeyKind]:
     return ["phone", "customer_id"]
@@ -167,14 +169,28 @@ class StreamsConfig(BaseModel):
     batch_max_events: PositiveInt = Field(
         default=500, description="most input records decided together before their outputs"
     )
-    batch_window_s: PositiveFloat = Field(
-        default=0.002, le=1.0, description="longest wait for a batch to fill"
-    )
     producer_linger_s: float = Field(
         default=0.005,
         ge=0.0,
         le=0.1,
         description="how long the worker's producer gathers records into one request",
+    )
+    commit_interval_s: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=60.0,
+        description=(
+            "at_least_once: how often input offsets are committed (a restart reads up to this "
+            "much again; what it reads again is recognised as already decided)"
+        ),
+    )
+    processing_guarantee: ProcessingGuarantee = Field(
+        default="at_least_once",
+        description=(
+            "at_least_once: a batch's outputs are acknowledged before its state and offsets, "
+            "and a crash may repeat an injection (same id; the injector drops it); "
+            "exactly_once: outputs, state and offsets in one Kafka transaction per batch"
+        ),
     )
     tool_runner_concurrency: PositiveInt = Field(
         default=512,
@@ -187,13 +203,13 @@ class StreamsConfig(BaseModel):
         default=64 * 1024, description="a larger backend answer becomes an error result"
     )
     session_timeout_s: float = Field(
-        default=30.0,
+        default=6.0,
         ge=6.0,
         le=300.0,
-        description="how soon the group notices a dead worker and hands its partitions over",
-    )
-    standby_replicas: int = Field(
-        default=0, ge=0, description="faust standby table replicas per partition"
+        description=(
+            "how soon the group gives a silent worker up and hands its partitions over (a "
+            "worker restarted under its --worker-id within this keeps them, with no rebalance)"
+        ),
     )
 
     @field_validator("default_region")

@@ -215,9 +215,8 @@ class LocalPipeline:
 
     # -- more workers ---------------------------------------------------------------
     def add_streams_worker(self, name: str) -> Running:
-        """A further streams worker in the same group, with its own data dir and ops port."""
-        data_dir = self.state_dir / f"{name}-data"
-        return self.stack.start(services.streams(self.env, name=name, data_dir=data_dir))
+        """A further streams worker in the same group, under its own worker id and ops port."""
+        return self.stack.start(services.streams(self.env, name=name))
 
     def add_injector(self, name: str) -> Running:
         """A further injector in the same group, with its own ops port."""
@@ -315,10 +314,9 @@ class LocalPipeline:
             started.append(
                 services.emulator(env, port=ports.emulator, ingress_url=self.ingress_url)
             )
-        data_dir = self.state_dir / "streams-data"
         return [
             *started,
-            services.streams(env, data_dir=data_dir, port=ports.streams_ops),
+            services.streams(env, port=ports.streams_ops),
             services.injector(env, port=ports.injector_ops),
             services.ingress(env, port=ports.ingress),
         ]

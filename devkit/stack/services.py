@@ -11,7 +11,6 @@ from __future__ import annotations
 import signal
 import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 from devkit.stack.ports import free_port
 from devkit.stack.running import Service
@@ -24,14 +23,13 @@ def streams(
     env: Mapping[str, str],
     *,
     name: str = "streams",
-    data_dir: Path | None = None,
+    worker_id: str | None = None,
     port: int | None = None,
 ) -> Service:
-    """A streams worker; ``data_dir`` its own faust data dir (None: a temporary one)."""
+    """A streams worker under ``worker_id`` (by default its name): started again under the
+    same id, it takes its partitions back without a rebalance (static membership)."""
     port = port or free_port()
-    argv = [*CALLSTREAM, "streams", "--ops-port", str(port)]
-    if data_dir is not None:
-        argv += ["--data-dir", str(data_dir)]
+    argv = [*CALLSTREAM, "streams", "--ops-port", str(port), "--worker-id", worker_id or name]
     return Service(name, argv, env, port, kind="streams")
 
 

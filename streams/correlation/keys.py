@@ -12,6 +12,7 @@ Pure functions; nothing here looks anything up.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import phonenumbers
 
@@ -25,6 +26,7 @@ CUSTOMER = "customer:"
 MAX_CUSTOMER_ID_CHARS = 128
 
 
+@lru_cache(maxsize=16_384)  # a call's number recurs in its events; parsing it is costly
 def normalise_phone(raw: str, region: str) -> str | None:
     """``raw`` in E.164 (``+15551230000``), or ``None`` if it cannot be a phone number.
 

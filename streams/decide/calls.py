@@ -27,10 +27,10 @@ Pure: no I/O, no clock (``now`` is passed in), never raises for bad data.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 from streams.correlation.keys import customer_phone
+from streams.correlation.learn import learn
 from streams.decide import messages, tools
 from streams.decide.inputs import (
     CallEventIn,
@@ -40,12 +40,13 @@ from streams.decide.inputs import (
     ToolCallIn,
     ToolResultIn,
 )
-from streams.decide.lifecycle import end, go_live, learn, new_call, target_status
+from streams.decide.lifecycle import end, go_live, new_call, target_status
 from streams.decide.outputs import Dropped, Output
 from streams.decide.rules import Rules
 from streams.decide.seen import input_digest
 from streams.decide.step import Step, dead_letter, flush, remembered
 from streams.state.calls import CallState
+from streams.state.evolve import evolve
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +102,7 @@ def _call_event(state: CallState | None, item: CallEventIn, seen_as: str, step: 
     payload = event.payload
     base = state or new_call(now)
     was_unknown = base.status == "unknown"
-    new = dataclasses.replace(
-        base, last_seen=now, from_=base.from_ or payload.from_, to=base.to or payload.to
-    )
+    new = evolve(base, last_seen=now, from_=base.from_ or payload.from_, to=base.to or payload.to)
     new = learn(
         new,
         call,

@@ -19,14 +19,14 @@ Pure, like the rest of ``streams.decide``.
 
 from __future__ import annotations
 
-import dataclasses
-
+from streams.correlation.learn import keys_of
 from streams.decide.calls import Decision
-from streams.decide.lifecycle import end, keys_of
+from streams.decide.lifecycle import end
 from streams.decide.outputs import DeadLetterOut, Dropped, IndexUpdate, Output
 from streams.decide.rules import Rules
 from streams.decide.seen import remember
 from streams.state.calls import CallState
+from streams.state.evolve import evolve
 
 
 def next_deadline(state: CallState, rules: Rules) -> float:
@@ -69,7 +69,7 @@ def expire(state: CallState, call: str, rules: Rules, now: float) -> Decision:
             pending[request_id] = request
         else:
             out.append(Dropped("request_timeout", "tool_call", call))
-    new = dataclasses.replace(state, held=tuple(kept), pending=pending, seen=seen)
+    new = evolve(state, held=tuple(kept), pending=pending, seen=seen)
     if new.live and new.last_seen + config.max_call_idle_s <= now:
         new = end(new, call, "idle", now, out, seen_limit=config.max_seen_ids_per_call)
     ended_at = new.ended_at or new.last_seen

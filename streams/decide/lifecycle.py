@@ -14,20 +14,15 @@ the ``out`` list the caller passes.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
-
-from streams.correlation.keys import CUSTOMER, PHONE, customer_key, normalise_phone
+from streams.correlation.learn import keys_of
 from streams.decide.outputs import DeadLetterOut, IndexUpdate, Output
 from streams.decide.seen import remember
 from streams.state.calls import RANK, CallState, Status
+from streams.state.evolve import evolve
 from streams.state.held import Held
 
 ENDING = frozenset({"call.hangup", "call.conversation.ended"})
 ANSWERING = frozenset({"call.answered", "call.conversation.created", "call.bridged"})
-
-MAX_CUSTOMER_IDS = 8
-"""A call learns at most this many customer ids (one person rarely has more than one)."""
 
 
 def target_status(event_type: str) -> Status:
@@ -51,53 +46,10 @@ def new_call(now: float) -> CallState:
     return CallState(status="unknown", first_seen=now, last_seen=now)
 
 
-def keys_of(state: CallState) -> Iterator[str]:
-    """The correlation keys a call is indexed under."""
-    if state.phone:
-        yield PHONE + state.phone
-    for customer in state.customer_ids:
-        yield CUSTOMER + customer
-
-
-def learn(
-    state: CallState,
-    call_control_id: str,
-    out: list[Output],
-    *,
-    region: str,
-    phone: str | None = None,
-    customer_id: str | None = None,
-) -> CallState:
-    """``state`` knowing ``phone`` and ``customer_id`` too; a live call is indexed under them.
-
-    The first phone number learnt stays (a call has one customer side); customer
-    ids accumulate, bounded.
-    """
-    new_phone = state.phone
-    customer_ids = state.customer_ids
-    new_keys: list[str] = []
-    if phone and state.phone is None:
-        e164 = normalise_phone(phone, region)
-        if e164 is not None:
-            new_phone = e164
-            new_keys.append(PHONE + e164)
-    key = customer_key(customer_id) if customer_id else None
-    if key is not None and len(customer_ids) < MAX_CUSTOMER_IDS:
-        customer = key[len(CUSTOMER) :]
-        if customer not in customer_ids:
-            customer_ids = (*customer_ids, customer)
-            new_keys.append(key)
-    if not new_keys:
-        return state
-    if state.live:
-        out.extend(IndexUpdate(key, call_control_id, "add") for key in new_keys)
-    return dataclasses.replace(state, phone=new_phone, customer_ids=customer_ids)
-
-
 def go_live(state: CallState, status: Status, call_control_id: str, out: list[Output]) -> CallState:
     """``state`` moved to a live ``status``; on its first proof of life it is indexed."""
     was_live = state.live
-    moved = dataclasses.replace(state, status=advance(state.status, status))
+    moved = evolve(state, status=advance(state.status, status))
     if moved.live and not was_live:
         out.extend(IndexUpdate(key, call_control_id, "add") for key in keys_of(moved))
     return moved
@@ -126,7 +78,7 @@ def end(
     seen = state.seen
     for held in waiting:  # their fate is decided: a duplicate of one changes nothing
         seen = remember(seen, held.digest, seen_limit)
-    return dataclasses.replace(
+    return evolve(
         state,
         status="ended",
         ended_at=now,

@@ -9,15 +9,14 @@ later events keyed by that id find it.
 
 from __future__ import annotations
 
-import dataclasses
-
+from streams.correlation.learn import learn
 from streams.decide import injections
 from streams.decide.inputs import SourceIn, SupervisorIn
-from streams.decide.lifecycle import learn
 from streams.decide.outputs import Dropped, Inject
 from streams.decide.step import Step, dead_letter, hold, remembered
 from streams.errors import RenderError
 from streams.state.calls import CallState
+from streams.state.evolve import evolve
 
 
 def message(
@@ -30,7 +29,7 @@ def message(
     """Inject ``item`` into its live call, or hold it until the call is known."""
     if state is None or state.status == "unknown":
         return hold(state, item, seen_as, step, waits="call", arrived=arrived)
-    state = remembered(dataclasses.replace(state, last_seen=step.now), seen_as, step)
+    state = remembered(evolve(state, last_seen=step.now), seen_as, step)
     if isinstance(item, SupervisorIn):
         return _supervisor(state, item, step)
     return _source(state, item, step)

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from callstream.records import Injection, Stage
-from streams.state.held import InputKind, Origin, Route
+from streams.correlation.route import Route
+from streams.state.held import InputKind, Origin
 
 IndexOp = Literal["add", "end", "remove"]
 

@@ -7,7 +7,6 @@ here never import the modules that use them.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ from streams.decide.outputs import DeadLetterOut, Dropped, Output
 from streams.decide.rules import Rules
 from streams.decide.seen import remember
 from streams.state.calls import CallState
+from streams.state.evolve import evolve
 from streams.state.held import Held, Waits
 
 MAX_HELD = 100
@@ -40,7 +40,7 @@ class Step:
 def remembered(state: CallState, seen_as: str, step: Step) -> CallState:
     """``state`` having applied the input with digest ``seen_as``."""
     limit = step.rules.streams.max_seen_ids_per_call
-    return dataclasses.replace(state, seen=remember(state.seen, seen_as, limit))
+    return evolve(state, seen=remember(state.seen, seen_as, limit))
 
 
 def dead_letter(item: Input, reason: str, error: str) -> DeadLetterOut:
@@ -69,7 +69,7 @@ def hold(
         return base
     since = step.now if arrived is None else arrived
     held = Held(item.kind, item.raw, item.origin, since, waits, digest=seen_as)
-    return dataclasses.replace(base, held=(*base.held, held))
+    return evolve(base, held=(*base.held, held))
 
 
 def revive(state: CallState, held: Held, call: str, step: Step) -> CallState:
@@ -91,7 +91,7 @@ def flush(state: CallState, call: str, step: Step) -> CallState:
     waiting = [held for held in state.held if held.waits == "call"]
     if not waiting:
         return state
-    state = dataclasses.replace(state, held=tuple(h for h in state.held if h.waits != "call"))
+    state = evolve(state, held=tuple(h for h in state.held if h.waits != "call"))
     for held in waiting:
         state = revive(state, held, call, step)
     return state

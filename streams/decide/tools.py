@@ -13,16 +13,16 @@
 
 from __future__ import annotations
 
-import dataclasses
-
+from streams.correlation.learn import learn
 from streams.decide import injections
 from streams.decide.inputs import ToolCallIn, ToolResultIn
-from streams.decide.lifecycle import go_live, learn, new_call
+from streams.decide.lifecycle import go_live, new_call
 from streams.decide.outputs import Dropped, Inject, RunTool
 from streams.decide.seen import digest
 from streams.decide.step import Step, dead_letter, flush, hold, remembered, revive
 from streams.errors import RenderError
 from streams.state.calls import CallState, Pending
+from streams.state.evolve import evolve
 
 
 def _plain_id(value: object) -> str | None:
@@ -36,7 +36,7 @@ def tool_call(state: CallState | None, item: ToolCallIn, seen_as: str, step: Ste
     request, call = item.record, item.call_control_id
     base = state or new_call(step.now)
     was_unknown = base.status == "unknown"
-    new = dataclasses.replace(base, last_seen=step.now)
+    new = evolve(base, last_seen=step.now)
     new = learn(
         new,
         call,
@@ -49,14 +49,14 @@ def tool_call(state: CallState | None, item: ToolCallIn, seen_as: str, step: Ste
         new = flush(new, call, step)  # what arrived earlier goes first
     new = remembered(new, seen_as, step)
     pending = Pending(request.tool, request.arguments, step.now)
-    new = dataclasses.replace(new, pending={**new.pending, request.request_id: pending})
+    new = evolve(new, pending={**new.pending, request.request_id: pending})
     answer = digest("res", request.request_id)
     answers = [held for held in new.held if held.waits == "request" and held.digest == answer]
     if not answers:
         if step.rules.tool(request.tool).backend is not None:
             step.out.append(RunTool(call, request.request_id, item.raw, item.origin))
         return new
-    new = dataclasses.replace(new, held=tuple(h for h in new.held if h not in answers))
+    new = evolve(new, held=tuple(h for h in new.held if h not in answers))
     for held in answers:
         new = revive(new, held, call, step)
     return new
@@ -82,7 +82,7 @@ def tool_result(
         step.out.append(dead_letter(item, "tool_mismatch", error))
         return state
     remaining = {rid: p for rid, p in state.pending.items() if rid != result.request_id}
-    state = dataclasses.replace(state, last_seen=step.now, pending=remaining)
+    state = evolve(state, last_seen=step.now, pending=remaining)
     state = remembered(state, seen_as, step)
     _inject(state, item, pending, step)
     return state

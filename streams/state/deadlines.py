@@ -2,24 +2,21 @@
 
 The tables hold the truth; this is an in-memory index over them, so a tick
 looks at the few keys that are due instead of decoding every call. It is
-derived state: after a rebalance (a new consumer generation) the index of a
-partition is rebuilt from the table before it is used, and a stale entry is
-harmless because the tick re-checks the key's real deadline before acting.
+derived state: a partition's index is rebuilt from its table when the
+partition is restored, and a stale entry is harmless because the tick
+re-checks the key's real deadline before acting.
 It also yields the table sizes the metrics report.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from streams.partitioning import partition_for
 
 Entry = tuple[float | None, str]
 """A key's next deadline (``None``: none) and a label (its status) for the size metrics."""
-
-Scan = Callable[[], Iterable[tuple[str, Entry]]]
-"""Every key of a table with its entry (used to rebuild a partition's index)."""
 
 
 class Deadlines:
@@ -28,17 +25,17 @@ class Deadlines:
     def __init__(self, partitions: int) -> None:
         self._partitions = partitions
         self._index: dict[tuple[str, int], dict[str, Entry]] = {}
-        self._built_for: dict[tuple[str, int], int] = {}
 
-    def ensure(self, table: str, partition: int, generation: int, scan: Scan) -> None:
-        """Rebuild ``partition``'s index from ``scan`` unless it is current for ``generation``."""
-        if self._built_for.get((table, partition)) == generation:
-            return
-        entries = {
-            key: entry for key, entry in scan() if partition_for(key, self._partitions) == partition
-        }
-        self._index[table, partition] = entries
-        self._built_for[table, partition] = generation
+    def rebuild(self, table: str, partition: int, entries: Iterable[tuple[str, Entry]]) -> None:
+        """Index ``partition`` of ``table`` afresh from its keys (after a restore)."""
+        self._index[table, partition] = dict(entries)
+
+    def drop(self, partitions: Iterable[int]) -> None:
+        """Drop the index of ``partitions`` (revoked or lost)."""
+        gone = set(partitions)
+        for table, partition in list(self._index):
+            if partition in gone:
+                del self._index[table, partition]
 
     def record(self, table: str, key: str, entry: Entry | None) -> None:
         """``key`` was written with this entry (``None``: deleted)."""
@@ -53,14 +50,6 @@ class Deadlines:
         """Keys on ``partition`` whose deadline is at or before ``now``."""
         index = self._index.get((table, partition), {})
         return [key for key, (when, _) in index.items() if when is not None and when <= now]
-
-    def forget(self, keep: Iterable[int]) -> None:
-        """Drop the index of every partition not in ``keep`` (they were revoked)."""
-        owned = set(keep)
-        for table, partition in list(self._index):
-            if partition not in owned:
-                del self._index[table, partition]
-                self._built_for.pop((table, partition), None)
 
     def sizes(self, table: str) -> Counter[str]:
         """How many keys of ``table`` carry each label, over the partitions indexed."""

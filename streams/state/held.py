@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from streams.correlation.route import Route
+
 InputKind = Literal["call_event", "tool_call", "tool_result", "supervisor", "source"]
 """What kind of record an input is; the source name says which source for ``source``."""
 
@@ -21,11 +23,6 @@ _KINDS: tuple[InputKind, ...] = ("call_event", "tool_call", "tool_result", "supe
 
 Waits = Literal["call", "request"]
 """What a held input waits for: its call to become known, or its tool request."""
-
-Phase = Literal["probe", "hold", "final"]
-"""Where a correlated source event is in its resolution (see ``decide.correlation``)."""
-
-_PHASES: tuple[Phase, ...] = ("probe", "hold", "final")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,36 +44,6 @@ class Origin:
     def from_json(cls, data: list[Any]) -> Origin:
         topic, partition, offset, timestamp, source = data
         return cls(str(topic), int(partition), int(offset), float(timestamp), source)
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
-    """How a source event carrying correlation keys (no call id) is being resolved."""
-
-    keys: tuple[str, ...]
-    """Its correlation keys in the configured order (``phone:+1...``, ``customer:C-1``)."""
-    hop: int = 0
-    """Index of the key being looked up now."""
-    phase: Phase = "probe"
-    ended_call: str | None = None
-    """A call found under one of its keys that has already ended."""
-
-    @property
-    def key(self) -> str:
-        return self.keys[self.hop]
-
-    def to_json(self) -> list[Any]:
-        return [list(self.keys), self.hop, self.phase, self.ended_call]
-
-    @classmethod
-    def from_json(cls, data: list[Any]) -> Route:
-        keys, hop, phase, ended = data
-        if phase not in _PHASES:
-            raise ValueError(f"unknown route phase {phase!r}")
-        route = cls(tuple(str(k) for k in keys), int(hop), phase, ended)
-        if not route.keys or not 0 <= route.hop < len(route.keys):
-            raise ValueError("route hop out of range")
-        return route
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,10 +42,10 @@ def test_creates_every_topic_once_then_reports_them_existing(
 
     first = _run(env, "--partitions", "4")
     assert first.returncode == 0, first.stderr
-    assert "13 created, 0 already existed" in first.stdout
+    assert "14 created, 0 already existed" in first.stdout
     second = _run(env, "--partitions", "4")
     assert second.returncode == 0, second.stderr
-    assert "0 created, 13 already existed" in second.stdout
+    assert "0 created, 14 already existed" in second.stdout
     reshaped = _run(env, "--partitions", "8")
     assert reshaped.returncode == 0, reshaped.stderr
     assert f"warning: {topic_prefix}dlq has 4 partitions, not 8; left unchanged" in reshaped.stderr
@@ -58,7 +58,8 @@ def test_creates_every_topic_once_then_reports_them_existing(
         for suffix in (
             "tool-calls", "tool-results", "call-events", "supervisor", "injections",
             "deliveries", "dlq", "crm.events", "fraud.alerts",
-            "streams.by-call", "streams.by-key", "streams.ticks", "streams.tool-runs",
+            "streams.by-call", "streams.by-key", "streams.tool-runs",
+            "streams-calls-changelog", "streams-index-changelog",
         )
     }  # fmt: skip
     assert all(len(t.partitions) == 4 for t in ours.values())
@@ -66,3 +67,6 @@ def test_creates_every_topic_once_then_reports_them_existing(
     configs = admin.describe_configs([resource])[resource].result(timeout=10)
     assert configs["cleanup.policy"].value == "delete"
     assert configs["retention.ms"].value == str(30 * 24 * 3600 * 1000)
+    changelog = ConfigResource(ConfigResource.Type.TOPIC, f"{topic_prefix}streams-calls-changelog")
+    configs = admin.describe_configs([changelog])[changelog].result(timeout=10)
+    assert configs["cleanup.policy"].value == "compact"

@@ -31,10 +31,10 @@ def test_structlog_lines_are_json_with_context(capsys: pytest.CaptureFixture[str
 def test_standard_library_logs_share_the_format(capsys: pytest.CaptureFixture[str]) -> None:
     """A library's stdlib log line is rendered as JSON too."""
     configure_logging()
-    logging.getLogger("aiokafka").warning("rebalancing %s", "now")
+    logging.getLogger("librdkafka").warning("rebalancing %s", "now")
     [line] = _lines(capsys.readouterr().err)
     assert line["event"] == "rebalancing now"
-    assert line["logger"] == "aiokafka"
+    assert line["logger"] == "librdkafka"
 
 
 def test_secrets_are_redacted_everywhere(capsys: pytest.CaptureFixture[str]) -> None:

@@ -23,7 +23,9 @@ def test_specs_cover_every_topic_once() -> None:
     expected = [*topics.core().values(), *topics.internal().values(), "crm.events", "fraud.alerts"]
     assert sorted(names) == sorted(expected)
     assert all(spec.partitions == 12 for spec in specs)
-    assert all(spec.config["cleanup.policy"] == "delete" for spec in specs)
+    compacted = {s.name for s in specs if s.config["cleanup.policy"] == "compact"}
+    assert compacted == set(topics.changelogs().values())
+    assert all(s.config["cleanup.policy"] == "delete" for s in specs if s.name not in compacted)
 
 
 def test_replicated_topics_require_two_in_sync_replicas() -> None:

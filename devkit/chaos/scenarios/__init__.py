@@ -126,7 +126,11 @@ SCENARIOS: dict[str, Callable[[Context], Result]] = {
     ),
     "streams-kill": _steady(
         "streams worker SIGKILLed and restarted",
-        lambda c: processes.kill_and_restart("streams"),
+        lambda c: processes.kill_and_restart("streams", from_kill=True),
+    ),
+    "streams-failover": _steady(
+        "one of two streams workers SIGKILLed",
+        lambda c: processes.one_of_two_workers_killed(c.pipeline),
     ),
     "streams-join": _steady_after(
         "second streams worker joins (rebalance)",

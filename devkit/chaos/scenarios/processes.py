@@ -67,8 +67,11 @@ def broker_outage(broker: OwnedBroker, outage_s: float = 10.0) -> Fault:
     return fault
 
 
-def kill_and_restart(name: str, *, in_flight_s: float = 0.0) -> Fault:
+def kill_and_restart(name: str, *, in_flight_s: float = 0.0, from_kill: bool = False) -> Fault:
     """SIGKILL service ``name`` mid-load; start it again ``RESTART_AFTER_S`` later.
+
+    With ``from_kill``, the row's recovery is counted from the kill rather than
+    from the restart: how long the calls went without injections.
 
     With ``in_flight_s``, the remote first applies half the requests and then
     holds their replies that long, so the kill lands on commands the remote has
@@ -84,6 +87,7 @@ def kill_and_restart(name: str, *, in_flight_s: float = 0.0) -> Fault:
             session.control.set_faults(Faults(rules=(rule,)))
             held = _held_replies(session, timeout_s=HELD_TIMEOUT_S)
         stack.kill(name)
+        killed = time.time()
         session.control.clear_faults()
         time.sleep(RESTART_AFTER_S)  # the service is down this long
         restarted = time.time()
@@ -99,9 +103,11 @@ def kill_and_restart(name: str, *, in_flight_s: float = 0.0) -> Fault:
             checks.append(
                 Check("commands were applied and in flight at the kill", held > 0, f"{held}")
             )
+        if from_kill:
+            description += "; recovery counted from the kill"
         return FaultReport(
             description=description,
-            end=restarted,
+            end=killed if from_kill else restarted,
             checks=checks,
             details={"ready_after_restart_s": ready - restarted, "held_at_kill": held},
         )
@@ -141,6 +147,45 @@ def second_streams_worker(pipeline: LocalPipeline, name: str = "streams-2") -> F
             end=joined,
             checks=[],
             details={"ready_after_join_s": ready - joined},
+        )
+
+    return fault
+
+
+def one_of_two_workers_killed(pipeline: LocalPipeline, name: str = "streams-2") -> Fault:
+    """A second streams worker joins; once it decides records of its own it is SIGKILLed for
+    good.
+
+    Its calls go quiet until the group gives it up (``streams.session_timeout_s``)
+    and the surviving worker restores its partitions from the changelogs; the
+    row's recovery, counted from the kill, is that failover.
+    """
+
+    def fault(session: Session) -> FaultReport:
+        stack = pipeline.stack
+        pipeline.add_streams_worker(name)
+        deadline = time.monotonic() + 30.0
+        while (records := stack.metric(name, "callstream_streams_records_in_total")) == 0:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.2)  # polling the worker's metrics for a condition
+        stack.kill(name)
+        killed = time.time()
+        stack.forget(name)
+        return FaultReport(
+            description=(
+                "a second streams worker joined, then was SIGKILLed and not restarted; "
+                "recovery counted from the kill"
+            ),
+            end=killed,
+            checks=[
+                Check(
+                    "the killed worker had decided records of its own",
+                    records > 0,
+                    f"{records:.0f} records in",
+                )
+            ],
+            details={},
         )
 
     return fault

@@ -31,7 +31,8 @@ BASE_CONFIG = """
 topics: {{partitions: {partitions}}}
 streams:
   grace_period_s: {grace}
-  session_timeout_s: 6
+  session_timeout_s: {session_timeout}
+  processing_guarantee: {guarantee}
   tick_interval_s: 0.5
 tools:
   lookup_order_status:
@@ -67,15 +68,18 @@ class StreamsEnv:
     topics: Topics
     env: dict[str, str]
     stack: Stack
+    guarantee: str = "at_least_once"
     workers: list[Worker] = field(default_factory=list)
     _producer: Producer | None = None
 
     def worker(self, name: str, extra_env: dict[str, str] | None = None) -> Worker:
-        """Start a worker process (stopped, and killed if need be, after the test)."""
+        """Start a worker process under the worker id ``name`` (stopped, and killed if need
+        be, after the test); a second start of one name is that worker restarted."""
         env = self.env | (extra_env or {})
         self.stack.start(services.streams(env, name=name), wait=False)
         worker = Worker(name, self.stack)
-        self.workers.append(worker)
+        if worker not in self.workers:
+            self.workers.append(worker)
         return worker
 
     def close(self) -> None:
@@ -117,9 +121,16 @@ def make_env(
     *,
     grace: float = 3.0,
     extra_tools: str = "",
+    session_timeout: float = 6.0,
+    guarantee: str = "at_least_once",
 ) -> StreamsEnv:
     config = BASE_CONFIG.format(
-        partitions=PARTITIONS, grace=grace, prefix=prefix, extra_tools=extra_tools
+        partitions=PARTITIONS,
+        grace=grace,
+        prefix=prefix,
+        extra_tools=extra_tools,
+        session_timeout=session_timeout,
+        guarantee=guarantee,
     )
     path = tmp_path / "callstream.yaml"
     path.write_text(config)
@@ -133,7 +144,7 @@ def make_env(
         "CALLSTREAM_CONFIG": str(path),
         "CALLSTREAM_LOG_LEVEL": "INFO",
     }
-    return StreamsEnv(conn, prefix, topics, env, Stack(tmp_path / "logs"))
+    return StreamsEnv(conn, prefix, topics, env, Stack(tmp_path / "logs"), guarantee)
 
 
 SOURCE_TOPICS = {"crm": "crm.events", "fraud": "fraud.alerts", "ticketing": "ticketing.events"}
@@ -141,10 +152,14 @@ SOURCE_TOPICS = {"crm": "crm.events", "fraud": "fraud.alerts", "ticketing": "tic
 
 @pytest.fixture
 def streams_env(
-    kafka_conn: KafkaConnection, topic_prefix: str, tmp_path: Path
+    request: pytest.FixtureRequest, kafka_conn: KafkaConnection, topic_prefix: str, tmp_path: Path
 ) -> Iterator[StreamsEnv]:
-    """Topics and config for one test; every worker it starts is stopped at the end."""
-    env = make_env(kafka_conn, topic_prefix, tmp_path)
+    """Topics and config for one test; every worker it starts is stopped at the end.
+
+    A test parametrized indirectly with ``guarantee`` runs under that processing guarantee.
+    """
+    guarantee = getattr(request, "param", {}).get("guarantee", "at_least_once")
+    env = make_env(kafka_conn, topic_prefix, tmp_path, guarantee=guarantee)
     yield env
     stop_workers(env)
 
@@ -191,12 +206,12 @@ class Worker:
         body = self.readyz()
         if body is None:
             return None
-        detail = str(body["checks"]["joining"]["detail"])  # type: ignore[index]
+        detail = str(body["checks"]["joined"]["detail"])  # type: ignore[index]
         found = re.search(r"\[(.*)\]", detail)
         return [int(p) for p in found.group(1).split(",") if p.strip()] if found else None
 
     def wait_ready(self, timeout_s: float = 90.0) -> list[int]:
-        """Wait until the worker has joined its group and processed a batch."""
+        """Wait until the worker has joined its group and restored its partitions."""
         return wait_for(
             self.partitions, timeout_s, lambda: f"{self.name} not ready:\n{self.logs()}"
         )

@@ -17,7 +17,7 @@ def test_topics_with_different_partition_counts_are_a_configuration_error(
     """Exit status 2 and one line naming the topics and their counts; nothing is consumed."""
     topics = Topics(prefix=topic_prefix)
     specs = topic_specs(topics, partitions=4, replication_factor=1)
-    odd = {topics.streams_ticks}
+    odd = {topics.streams_changelog("index")}
     ensure_topics(
         kafka_conn,
         [s if s.name not in odd else type(s)(s.name, 2, 1, s.config) for s in specs],
@@ -40,7 +40,7 @@ def test_topics_with_different_partition_counts_are_a_configuration_error(
     )
     assert done.returncode == 2, done.stderr
     assert "same number of partitions" in done.stderr
-    assert f"{topic_prefix}streams.ticks=2" in done.stderr
+    assert f"{topic_prefix}streams-index-changelog=2" in done.stderr
 
 
 def test_missing_topics_are_named(

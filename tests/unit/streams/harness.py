@@ -1,6 +1,6 @@
 """The whole streams pipeline over in-memory topics: source routing, the batch join, the wire.
 
-No Kafka and no faust, but every record the real worker would produce is
+No Kafka, but every record the real worker would produce is
 produced here too (internal hops included), partitioned the same way, and
 consumed in the same order, so scenarios can be proven quickly and exactly.
 """
@@ -13,9 +13,9 @@ from collections.abc import Sequence
 
 from callstream.records import Record, encode
 from callstream.topics import Topics
-from streams.batch import BatchDecider, RawRecord, TableName
+from streams.batch import BatchDecider, BatchResult, RawRecord, TableName
+from streams.correlation.sources import route_source_record
 from streams.decide.rules import Rules
-from streams.decide.sources import route_source_record
 from streams.partitioning import partition_for
 from streams.state.deadlines import Deadlines
 from streams.state.held import Origin
@@ -89,23 +89,24 @@ class MemoryWorker:
         """Consume until every topic is drained, ``batch`` records at a time."""
         while self.queue:
             records = [self.queue.popleft() for _ in range(min(batch, len(self.queue)))]
-            result = self.decider.run(records, self._read, now)
-            for output in result.outputs:
-                self._send(self.wire.record(output, now))
-            for (table, key), value in result.writes.items():
-                if value is None:
-                    self.store.pop((table, key), None)
-                else:
-                    self.store[table, key] = value
-            for (table, key), (deadline, label) in result.deadlines.items():
-                entry = None if result.writes[table, key] is None else (deadline, label)
-                self.deadlines.record(table, key, entry)
+            self._apply(self.decider.run(records, self._read, now), now)
 
     def tick(self, now: float) -> None:
-        """A clock tick on every partition, then run."""
-        for partition in range(self.partitions):
-            self.produce(self.topics.streams_ticks, None, b"", partition=partition)
+        """A clock tick on every partition, then run what it sent."""
+        self._apply(self.decider.tick(range(self.partitions), self._read, now), now)
         self.run(now)
+
+    def _apply(self, result: BatchResult, now: float) -> None:
+        for output in result.outputs:
+            self._send(self.wire.record(output, now))
+        for (table, key), value in result.writes.items():
+            if value is None:
+                self.store.pop((table, key), None)
+            else:
+                self.store[table, key] = value
+        for (table, key), (deadline, label) in result.deadlines.items():
+            entry = None if result.writes[table, key] is None else (deadline, label)
+            self.deadlines.record(table, key, entry)
 
     def records(self, role: str) -> list[RawRecord]:
         """What was written to one of callstream's topics, by role (``injections``, ``dlq``...)."""

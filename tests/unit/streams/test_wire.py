@@ -6,10 +6,11 @@ import pytest
 
 from callstream.records import DeadLetter
 from callstream.topics import Topics
+from streams.correlation.route import Route
 from streams.decide.outputs import DeadLetterOut, Dropped, ForwardToKey, IndexUpdate
 from streams.partitioning import partition_for
 from streams.state.deadlines import Deadlines
-from streams.state.held import Origin, Route
+from streams.state.held import Origin
 from streams.wire import Wire, forward_headers, parse_forwarded, parse_index
 
 ORIGIN = Origin("crm.events", 7, 99, 12.5, "crm")
@@ -72,8 +73,8 @@ def test_the_deadline_index_finds_due_keys_per_partition() -> None:
     partition = partition_for(keys[0], 4)
     due = index.due("calls", partition, 5.0)
     assert due == [k for k in keys[:6] if partition_for(k, 4) == partition]
-    index.ensure("calls", partition, 1, lambda: [(keys[0], (None, "ended"))])
+    index.rebuild("calls", partition, [(keys[0], (None, "ended"))])
     assert index.due("calls", partition, 100.0) == []
     assert index.sizes("calls")["ended"] == 1
-    index.forget([])
+    index.drop(range(4))
     assert index.sizes("calls") == {}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from streams.correlation.index import CallRef, IndexEntry, decode_entry, encode_entry
+from streams.correlation.route import Route
 from streams.state.calls import CallState, Pending, decode_call, encode_call
-from streams.state.held import Held, Origin, Route
-from streams.state.index import CallRef, IndexEntry, decode_entry, encode_entry
+from streams.state.held import Held, Origin
 
 ORIGIN = Origin("callstream.supervisor", 3, 42, 1.5, None)
 FULL = CallState(

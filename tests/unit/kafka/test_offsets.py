@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from injector.offsets import OffsetTracker
+from callstream.kafka.offsets import OffsetTracker
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 import structlog
 from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
-log = structlog.get_logger("injector.consumer")
+log = structlog.get_logger(__name__)
 
 WATERMARK_INTERVAL_S = 2.0
 
@@ -49,11 +49,25 @@ class ConsumerHooks(Protocol):
     def on_consumer_failed(self, detail: str) -> None: ...
 
 
+class ConsumerControl(Protocol):
+    """What a service on the event loop asks of its consumer thread (``ConsumerThread``)."""
+
+    def commit(self, offsets: dict[int, int]) -> None: ...
+
+    def pause_all(self) -> None: ...
+
+    def resume_all(self) -> None: ...
+
+    def stop_fetching(self) -> None: ...
+
+    async def close(self, offsets: dict[int, int]) -> None: ...
+
+
 Command = Callable[[], None]
 
 
 class ConsumerThread:
-    """Runs ``consumer`` in a thread of its own, subscribed to ``topic``."""
+    """Runs ``consumer`` in a thread of its own (called ``name``), subscribed to ``topic``."""
 
     def __init__(
         self,
@@ -63,6 +77,7 @@ class ConsumerThread:
         hooks: ConsumerHooks,
         loop: asyncio.AbstractEventLoop,
         revoke_timeout_s: float,
+        name: str,
         batch_size: int = 500,
         poll_s: float = 0.05,
     ) -> None:
@@ -74,7 +89,7 @@ class ConsumerThread:
         self._batch_size = batch_size
         self._poll_s = poll_s
         self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="injector-consumer", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._fetching = True
         self._paused = False
         self._closing = False

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from streams import testing as build
+from streams.correlation.sources import route_source_record
 from streams.decide.outputs import DeadLetterOut, ForwardToCall, ForwardToKey, Output
 from streams.decide.rules import Rules
-from streams.decide.sources import route_source_record
 from streams.state.held import Origin
 
 ORIGIN = Origin("crm.events", 0, 5, 1.0, "crm")

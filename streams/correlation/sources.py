@@ -17,8 +17,9 @@ from callstream.config.services import CorrelationKeyKind
 from callstream.errors import RecordError
 from callstream.records import decode_source_event
 from streams.correlation.keys import event_keys
+from streams.correlation.route import Route
 from streams.decide.outputs import DeadLetterOut, ForwardToCall, ForwardToKey, Output
-from streams.state.held import Origin, Route
+from streams.state.held import Origin
 
 
 def route_source_record(

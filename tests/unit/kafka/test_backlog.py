@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from injector.backlog import Backlog
+from callstream.kafka.backlog import Backlog
 
 
 def make(max_buffered: int = 4) -> tuple[Backlog, list[str]]:

@@ -14,7 +14,7 @@ import asyncio
 from collections import Counter
 from collections.abc import Callable, Iterable
 
-from injector.offsets import OffsetTracker
+from callstream.kafka.offsets import OffsetTracker
 
 
 class Backlog:

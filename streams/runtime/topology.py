@@ -1,59 +1,21 @@
-"""The streams worker's view of the cluster: faust's broker settings, and the topics it needs.
+"""The worker's topics on the cluster: which must exist, which must agree, checked before start.
 
-faust speaks to Kafka through aiokafka, so callstream's connection (bootstrap
-servers, SASL, TLS) is translated here into faust's broker URLs and
-credentials. Before the worker starts, ``check_topics`` makes sure every topic
-exists and that the co-partitioned ones really are (same partition count):
-the joins are only correct if a call's records all land on one partition
-number, so a mismatch is a configuration error, never a warning.
+The joins are only correct if every record about one call lands on one
+partition number, in every topic the join reads and writes, the changelogs
+included; so a missing topic or a partition count that differs is a
+configuration error that stops the worker at start, never a warning.
 """
 
 from __future__ import annotations
 
-import ssl
 from dataclasses import dataclass
 
-import faust
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
 from callstream.errors import ConfigError, KafkaUnavailable
 from callstream.kafka import KafkaConnection, admin_config
 from callstream.topics import Topics
-
-
-def broker_urls(conn: KafkaConnection) -> list[str]:
-    """faust's broker list (``kafka://host:port`` each)."""
-    return [f"kafka://{server.strip()}" for server in conn.bootstrap_servers.split(",")]
-
-
-def _ssl_context(conn: KafkaConnection) -> ssl.SSLContext:
-    context = ssl.create_default_context(
-        cafile=str(conn.ssl_ca_location) if conn.ssl_ca_location else None
-    )
-    if conn.ssl_certificate_location:
-        password = conn.ssl_key_password.get_secret_value() if conn.ssl_key_password else None
-        context.load_cert_chain(
-            str(conn.ssl_certificate_location),
-            str(conn.ssl_key_location) if conn.ssl_key_location else None,
-            password,
-        )
-    return context
-
-
-def credentials(conn: KafkaConnection) -> faust.types.auth.CredentialsT | None:
-    """faust credentials for ``conn``'s security protocol (``None`` for PLAINTEXT)."""
-    protocol = conn.security_protocol
-    if protocol == "PLAINTEXT":
-        return None
-    if protocol == "SSL":
-        return faust.SSLCredentials(_ssl_context(conn))
-    return faust.SASLCredentials(
-        username=conn.sasl_username,
-        password=conn.sasl_password.get_secret_value() if conn.sasl_password else None,
-        mechanism=conn.sasl_mechanism,
-        ssl_context=_ssl_context(conn) if protocol == "SASL_SSL" else None,
-    )
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from streams.decide import correlation
+from streams.correlation import resolve as correlation
+from streams.correlation.index import IndexEntry
+from streams.correlation.route import Route
 from streams.decide.outputs import IndexOp, IndexUpdate, Output
 from streams.decide.rules import Rules
-from streams.state.held import Origin, Route
-from streams.state.index import IndexEntry
+from streams.state.held import Origin
 from tests.unit.streams.conftest import summaries
 
 PHONE = "phone:+15551230000"

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Awaitable
 from typing import Any
 
-from injector.consumer import ConsumerThread
+from callstream.kafka.consumer_thread import ConsumerThread
 
 
 class FakeMessage:
@@ -86,6 +86,7 @@ def consumer_thread() -> tuple[LibrdkafkaLikeConsumer, Hooks, ConsumerThread]:
         hooks=hooks,
         loop=asyncio.get_running_loop(),
         revoke_timeout_s=5.0,
+        name="test-consumer",
         batch_size=500,
     )
     return consumer, hooks, thread

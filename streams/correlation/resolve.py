@@ -20,13 +20,14 @@ the call join. Pure functions; outputs are values.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
+from streams.correlation.index import CallRef, IndexEntry
+from streams.correlation.route import Route
 from streams.decide.outputs import DeadLetterOut, ForwardToCall, ForwardToKey, IndexUpdate, Output
 from streams.decide.rules import Rules
-from streams.state.held import Held, Origin, Route
-from streams.state.index import CallRef, IndexEntry
+from streams.state.evolve import evolve
+from streams.state.held import Held, Origin
 
 MAX_HELD_PER_KEY = 100
 
@@ -57,12 +58,12 @@ def update(entry: IndexEntry | None, change: IndexUpdate, now: float) -> IndexDe
                 ForwardToCall(change.call_control_id, "source", held.raw, held.origin)
                 for held in entry.held
             )
-            entry = dataclasses.replace(entry, held=())
+            entry = evolve(entry, held=())
     elif change.op == "end":
         calls[change.call_control_id] = CallRef(live=False, since=now)
     else:
         calls.pop(change.call_control_id, None)
-    return _stored(dataclasses.replace(entry, calls=calls), out)
+    return _stored(evolve(entry, calls=calls), out)
 
 
 def resolve(
@@ -75,7 +76,7 @@ def resolve(
     if live:
         out.extend(ForwardToCall(call, "source", raw, origin) for call in live)
         return _stored(entry, out)
-    route = dataclasses.replace(route, ended_call=route.ended_call or entry.latest_ended)
+    route = evolve(route, ended_call=route.ended_call or entry.latest_ended)
     last = route.hop + 1 == len(route.keys)
     if route.phase == "hold":
         if route.ended_call is not None:
@@ -83,7 +84,7 @@ def resolve(
             return _stored(entry, out)
         return _hold(entry, route, raw, origin, now=now, out=out)
     if not last:
-        out.append(ForwardToKey(dataclasses.replace(route, hop=route.hop + 1), raw, origin))
+        out.append(ForwardToKey(evolve(route, hop=route.hop + 1), raw, origin))
         return _stored(entry, out)
     if route.ended_call is not None:
         error = f"the call with this customer ({route.ended_call}) has ended"
@@ -92,7 +93,7 @@ def resolve(
         error = "no live call has any of its correlation keys: " + ", ".join(route.keys)
         out.append(_dead(raw, origin, route, "unknown_call", error))
     elif len(route.keys) == 1:
-        return _hold(entry, dataclasses.replace(route, phase="hold"), raw, origin, now=now, out=out)
+        return _hold(entry, evolve(route, phase="hold"), raw, origin, now=now, out=out)
     else:
         out.append(ForwardToKey(Route(route.keys, 0, "hold"), raw, origin))
     return _stored(entry, out)
@@ -106,7 +107,7 @@ def _hold(
         out.append(_dead(raw, origin, route, "unknown_call", error))
         return _stored(entry, out)
     held = Held("source", raw, origin, now, "call", route)
-    return _stored(dataclasses.replace(entry, held=(*entry.held, held)), out)
+    return _stored(evolve(entry, held=(*entry.held, held)), out)
 
 
 def _dead(raw: bytes, origin: Origin, route: Route, reason: str, error: str) -> DeadLetterOut:

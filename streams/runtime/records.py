@@ -1,0 +1,28 @@
+"""confluent-kafka messages as ``RawRecord`` values, the form the Kafka-free core works on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from confluent_kafka import Message
+
+from streams.batch import RawRecord
+
+
+def raw_record(message: Message) -> RawRecord:
+    """The record ``message`` carries (timestamp in seconds; 0 when the broker gave none)."""
+    _, timestamp_ms = message.timestamp()
+    headers: Any = message.headers() or ()
+    return RawRecord(
+        topic=message.topic() or "",
+        partition=message.partition() or 0,
+        offset=message.offset() or 0,
+        timestamp=timestamp_ms / 1000.0 if timestamp_ms > 0 else 0.0,
+        key=_as_bytes(message.key()),
+        value=_as_bytes(message.value()),
+        headers=tuple(headers),
+    )
+
+
+def _as_bytes(value: str | bytes | None) -> bytes | None:
+    return value.encode() if isinstance(value, str) else value
