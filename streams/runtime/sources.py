@@ -42,6 +42,7 @@ class SourcesLoop:
         accounting: Accounting,
         batch_max: int,
         poll_s: float,
+        joined: Callable[[], None] = lambda: None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._consumer = consumer
@@ -52,12 +53,16 @@ class SourcesLoop:
         self._accounting = accounting
         self._batch_max = batch_max
         self._poll_s = poll_s
+        self._joined = joined
         self._clock = clock
 
     def run(self, stop: threading.Event) -> None:
         """Route until ``stop`` is set; then commit and close."""
         self._consumer.subscribe(
-            sorted(set(self._source_of)), on_revoke=self._on_revoke, on_lost=self._on_lost
+            sorted(set(self._source_of)),
+            on_assign=self._on_assign,
+            on_revoke=self._on_revoke,
+            on_lost=self._on_lost,
         )
         try:
             while not stop.is_set():
@@ -105,6 +110,9 @@ class SourcesLoop:
         self._checkpoint.write(records, (), offsets)
         self._accounting.outputs(outputs, self._clock())
         self._checkpoint.poll()
+
+    def _on_assign(self, _: Consumer, assigned: list[TopicPartition]) -> None:
+        self._joined()  # the first assignment (even an empty one) means the group has us
 
     def _on_revoke(self, _: Consumer, revoked: list[TopicPartition]) -> None:
         self._checkpoint.settle([(tp.topic, tp.partition) for tp in revoked])

@@ -59,6 +59,7 @@ class ToolRuns:
         metrics: StreamsMetrics,
         concurrency: int,
         grace_s: float,
+        joined: Callable[[], None] = lambda: None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if concurrency < 1:
@@ -70,6 +71,7 @@ class ToolRuns:
         self._producer = producer
         self._metrics = metrics
         self._grace_s = grace_s
+        self._joined = joined
         self._clock = clock
         self._consumer: ConsumerControl | None = None
         self._backlog = Backlog(
@@ -121,6 +123,7 @@ class ToolRuns:
 
     def on_assigned(self, partitions: list[int]) -> None:
         self._backlog.offsets.assign(partitions)
+        self._joined()
 
     async def on_revoked(self, partitions: list[int]) -> dict[int, int]:
         """Start nothing new for ``partitions``, let running requests finish, return commits."""

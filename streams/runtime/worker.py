@@ -197,6 +197,7 @@ class StreamsWorker:
             accounting=self._accounting,
             batch_max=self._config.batch_max_events,
             poll_s=POLL_S,
+            joined=lambda: self._health.set("sources", True, "in the group"),
         )
 
     def _tool_runs(self) -> tuple[ToolRuns, BackendClient]:
@@ -216,6 +217,7 @@ class StreamsWorker:
             metrics=self._metrics,
             concurrency=config.tool_runner_concurrency,
             grace_s=STOP_GRACE_S,
+            joined=lambda: self._health.set("tool_runner", True, "in the group"),
         )
         return runs, http
 
@@ -264,7 +266,11 @@ class StreamsWorker:
     def run(self) -> int:
         """Run until stopped; the process's exit status (0 after a clean stop)."""
         self._health.set("loops", True)
+        # Ready once every loop is in the group (and the join has restored its partitions).
         self._health.set("joined", False, "joining the group")
+        self._health.set("tool_runner", False, "joining the group")
+        if self._settings.topics.sources:
+            self._health.set("sources", False, "joining the group")
         runs, http = self._tool_runs()
         tools_loop = asyncio.new_event_loop()
 

@@ -87,7 +87,7 @@ class InstantProducer:
 class Controlled(ToolRuns):
     """A tool runner whose requests finish when the test says (or fail when it says)."""
 
-    def __init__(self, concurrency: int) -> None:
+    def __init__(self, concurrency: int, joined: Callable[[], None] = lambda: None) -> None:
         super().__init__(
             runner=None,  # type: ignore[arg-type]
             rules=Rules(),
@@ -97,6 +97,7 @@ class Controlled(ToolRuns):
             metrics=StreamsMetrics(CollectorRegistry()),
             concurrency=concurrency,
             grace_s=0.05,
+            joined=joined,
         )
         self.gates: dict[int, asyncio.Future[list[Write]]] = {}
 
@@ -176,3 +177,15 @@ def test_the_runner_needs_room_for_one_request() -> None:
     """A concurrency below one is refused when built."""
     with pytest.raises(ValueError, match="at least 1"):
         Controlled(concurrency=0)
+
+
+async def test_the_runner_reports_itself_joined_at_its_first_assignment() -> None:
+    """Readiness waits for the group: the ``joined`` callback fires on assignment, not before."""
+    joins: list[bool] = []
+    runs, consumer = Controlled(concurrency=2, joined=lambda: joins.append(True)), FakeConsumer()
+    task = await started(runs, consumer)
+    assert joins == []
+    runs.on_assigned([])  # an empty assignment still means the group has the runner
+    assert joins == [True]
+    runs.request_stop()
+    await task
