@@ -33,8 +33,8 @@ from callstream.config.services import IngressConfig
 from callstream.errors import KafkaError, KafkaUnavailable, ProducerQueueFull, PublishFailed
 from callstream.kafka import KafkaConnection, producer_config
 from callstream.kafka.transient import is_transient
+from callstream.throttle import LogThrottle
 from ingress.publisher import Headers
-from ingress.throttle import LogThrottle
 
 log = structlog.get_logger(__name__)
 
