@@ -45,6 +45,11 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            # click's own form is a usage block, a hint and the error: one line says it.
+            where = exc.ctx.command_path if exc.ctx else "callstream"
+            click.echo(f"{where}: {exc.format_message()} (see {where} --help)", err=True)
+            sys.exit(EXIT_CONFIG)
         except self.usage_errors as exc:
             click.echo(f"callstream: {exc}", err=True)
             sys.exit(EXIT_CONFIG)
