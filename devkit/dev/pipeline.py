@@ -277,8 +277,8 @@ class LocalPipeline:
             java_home=settings.env.java_home,
         )
         if own:
+            self._broker = broker  # stopped when leaving, even if interrupted while starting
             state = broker.start(port=0, progress=self._progress)
-            self._broker = broker
             return KafkaConnection(bootstrap_servers=state.bootstrap, local=True)
         already = broker.status()
         if already.running and already.state is not None:
