@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import select
 import signal
 import subprocess
 import sys
@@ -26,28 +25,24 @@ import yaml
 from devkit.dev.config import prefixed_config, without_developer_settings
 from devkit.stack import port_in_use
 from devkit.testing.broker import BrokerHandle
+from devkit.testing.polling import wait_until
 
 CALLSTREAM = str(Path(sys.executable).with_name("callstream"))
 STOPPED_WITHIN_S = 15.0
 STARTED_WITHIN_S = 180.0
 
 
-def _addresses(process: subprocess.Popen[str]) -> list[int]:
-    """The ports ``dev`` prints once everything is ready (read until its last address line)."""
-    assert process.stdout is not None
-    deadline = time.monotonic() + STARTED_WITHIN_S
-    ports: list[int] = []
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([process.stdout], [], [], 1.0)
-        if not ready:
-            assert process.poll() is None, "callstream dev exited while starting"
-            continue
-        line = process.stdout.readline()
-        assert line, "callstream dev closed its output while starting"
-        ports += [int(port) for port in re.findall(r"127\.0\.0\.1:(\d+)", line)]
-        if line.startswith("Ctrl-C stops everything"):
-            return ports
-    pytest.fail(f"callstream dev was not ready within {STARTED_WITHIN_S:.0f} s")
+def _addresses(out: Path, shell: subprocess.Popen[bytes]) -> list[int]:
+    """The ports ``dev`` prints once everything is ready (its output polled until then)."""
+
+    def ready() -> bool:
+        assert shell.poll() is None, "callstream dev exited while starting"
+        return "Ctrl-C stops everything" in out.read_text()
+
+    wait_until(ready, timeout_s=STARTED_WITHIN_S, what="callstream dev ready")
+    # Not the broker's: dev uses the test session's broker, which it did not start.
+    ours = [line for line in out.read_text().splitlines() if not line.strip().startswith("kafka")]
+    return [int(port) for line in ours for port in re.findall(r"127\.0\.0\.1:(\d+)", line)]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
@@ -66,19 +61,19 @@ def test_a_signal_to_its_group_stops_every_child_and_frees_every_port(
     }
     state = str(tmp_path / "state")
     family: list[psutil.Process] = []
-    with (tmp_path / "dev.err").open("w") as err:
+    out = tmp_path / "dev.out"
+    with out.open("w") as stdout, (tmp_path / "dev.err").open("w") as err:
         shell = subprocess.Popen(
             # A background job of a script: the shell starts it with SIGINT ignored.
             ["/bin/sh", "-c", '"$0" dev --free-ports --state-dir "$1" & wait', CALLSTREAM, state],
             env=env,
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
+            stdout=stdout,
             stderr=err,
-            text=True,
             start_new_session=True,
         )
     try:
-        ports = _addresses(shell)
+        ports = _addresses(out, shell)
         family = psutil.Process(shell.pid).children(recursive=True)
         assert len(family) >= 5, [p.cmdline() for p in family]  # dev and its services
         os.killpg(shell.pid, sig)

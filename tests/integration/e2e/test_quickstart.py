@@ -32,9 +32,10 @@ def quickstart_blocks() -> list[list[str]]:
 
 def test_the_quickstart_is_two_terminals_of_plain_commands() -> None:
     """The first terminal runs ``callstream dev``; no line holds a placeholder."""
-    first, second = quickstart_blocks()
+    first, second, third = quickstart_blocks()
     assert first == [". .venv/bin/activate", "callstream dev"]
-    for line in first + second:
+    assert second[:2] == [". .venv/bin/activate", "source ~/.local/state/callstream/dev/env"]
+    for line in first + second + third:
         assert "..." not in line, line
         assert "<" not in line, line
 
@@ -42,7 +43,7 @@ def test_the_quickstart_is_two_terminals_of_plain_commands() -> None:
 def test_the_quickstart_runs_as_written(kafka_broker: BrokerHandle, tmp_path: Path) -> None:
     """Every line of the second terminal succeeds against ``callstream dev``; the call gets the
     tool's result, the note and the CRM update, and the late ticket's dead letter is replayed."""
-    _, second = quickstart_blocks()
+    _, second, third = quickstart_blocks()
     home = tmp_path / "home"  # a fresh HOME: ~/.local/state/callstream/dev is dev's default
     prefix = f"qs{uuid.uuid4().hex[:8]}."
     config = tmp_path / "config.yaml"
@@ -77,28 +78,22 @@ def test_the_quickstart_runs_as_written(kafka_broker: BrokerHandle, tmp_path: Pa
             what="callstream dev ready",
         )
         assert env_file.exists()
-        script = "set -e\n" + "\n".join(second) + "\n"
-        done = subprocess.run(
-            ["/bin/bash", "-c", script],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
-        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        done = _shell(second, env)
         call = done.stdout.splitlines()[0].strip()
         assert call.startswith("v3:"), done.stdout
-        assert done.stdout.count('"accepted"') >= 3, done.stdout  # the note and both events
-        assert "replayed 1" in done.stdout, done.stdout
+        assert done.stdout.count('"accepted"') >= 3, done.stdout  # the tool, the note, the event
         emulator = _exported(env_file, "CALLSTREAM_EMULATOR_URL")
         wanted = ("[ORDER LOOKUP COMPLETE]", "Offer the loyalty discount.", "[CRM PROFILE UPDATED]")
 
         def transcript() -> str:
             return httpx.get(f"{emulator}/_emulator/calls/{call}", params={"format": "text"}).text
 
+        # What the reader does between the blocks: look again until the messages are there.
         wait_until(lambda: all(w in transcript() for w in wanted), timeout_s=60, what="messages")
+        # The same terminal: its activation and environment, and the CALL it kept.
+        done = _shell([*second[:2], *third], env | {"CALL": call})
+        assert '"accepted"' in done.stdout, done.stdout  # the late ticket update
+        assert "replayed 1" in done.stdout, done.stdout
         assert "[SUPPORT TICKET UPDATED]" not in transcript()
     finally:
         os.killpg(dev.pid, signal.SIGINT)
@@ -107,6 +102,21 @@ def test_the_quickstart_runs_as_written(kafka_broker: BrokerHandle, tmp_path: Pa
         except subprocess.TimeoutExpired:
             os.killpg(dev.pid, signal.SIGKILL)
             dev.wait(timeout=10)
+
+
+def _shell(lines: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``lines`` in one bash, from the clone, stopping at the first that fails."""
+    done = subprocess.run(
+        ["/bin/bash", "-c", "set -e\n" + "\n".join(lines) + "\n"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done
 
 
 def _exported(env_file: Path, name: str) -> str:
