@@ -66,8 +66,8 @@ class Call:
 
     def transcript_text(self) -> str:
         """The transcript for a person: the call, then each message the call took, in order."""
-        lines = [f"call {self.call_control_id}: {self.from_number} -> {self.to_number}, "
-                 f"{self.status}"]  # fmt: skip
+        parties = f"{self.from_number or '?'} -> {self.to_number or 'the assistant'}"
+        lines = [f"call {self.call_control_id}: {parties}, {self.status}"]
         for number, command in enumerate(self.commands, start=1):
             speaks = "speaks now" if command.trigger_response else "context only"
             lines.append(f"\n#{number}  ({speaks})")

@@ -114,3 +114,8 @@ def test_text_transcript_lists_each_message_in_order() -> None:
         "\n#2  (context only)\n  system: note\n"
     )
     assert Call("v3:emu-2", started_at=0.0).transcript_text().endswith("(no message yet)\n")
+    assert (
+        Call("v3:emu-3", started_at=0.0)
+        .transcript_text()
+        .startswith("call v3:emu-3: ? -> the assistant, live")
+    )
