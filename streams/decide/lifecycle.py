@@ -64,7 +64,8 @@ def end(
     *,
     seen_limit: int,
 ) -> CallState:
-    """``state`` ended now: pending requests are dropped, held results dead-lettered."""
+    """``state`` ended now: pending requests are dropped, held results and the injections
+    still waiting in its outbox dead-lettered (with the causes they had coalesced)."""
     if state.over:
         return state
     # Also for a call that never went live (its hangup came first): the index then
@@ -75,6 +76,20 @@ def end(
         call_ended(held, call_control_id, f"the call ended ({reason}) before its tool request")
         for held in waiting
     )
+    for queued in state.outbox:
+        also = queued.injection.coalesced
+        note = f" (it had replaced {', '.join(also)})" if also else ""
+        error = f"the call ended ({reason}) while this update waited its turn{note}"
+        out.append(
+            DeadLetterOut(
+                raw=queued.raw,
+                origin=queued.origin,
+                reason="call_ended",
+                error=error,
+                call_control_id=call_control_id,
+                key=call_control_id,
+            )
+        )
     seen = state.seen
     for held in waiting:  # their fate is decided: a duplicate of one changes nothing
         seen = remember(seen, held.digest, seen_limit)
@@ -86,6 +101,8 @@ def end(
         pending={},
         held=tuple(held for held in state.held if held.waits != "request"),
         seen=seen,
+        outbox=(),
+        sent=(),
     )
 
 

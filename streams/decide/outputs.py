@@ -26,6 +26,7 @@ DeadLetterReason = Literal[
     "request_timeout",
     "tool_mismatch",
     "template_error",
+    "role_refused",
     "misrouted",
     "no_backend",
     "internal_error",

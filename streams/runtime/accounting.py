@@ -3,6 +3,10 @@
 Counts only: nothing here changes what happens to a record. Every dead letter
 is logged once with its ids and reason; injections are logged at debug
 (they are many, and each is also a record on ``callstream.deliveries``).
+Every guardrail decision is counted by source and kind (a coalesced
+injection counts once per cause it replaced); an injection that a guardrail
+changed beyond quoting (cut, neutralised, held, coalesced) is logged once, at
+info, with its ids and the decisions, which its record also lists.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from collections.abc import Sequence
 
 import structlog
 
+from callstream.records import Injection
 from streams.batch import BatchResult, RawRecord
 from streams.decide.outputs import DeadLetterOut, Dropped, Inject, Output
 from streams.metrics import StreamsMetrics
@@ -18,6 +23,9 @@ from streams.runtime.restore import RestoreReport
 from streams.state.deadlines import Deadlines
 
 log = structlog.get_logger(__name__)
+
+_ROUTINE = frozenset({"quoted"})
+"""Decisions every message of data gets: counted, not logged."""
 
 STATUS_LABELS: dict[str, tuple[str, ...]] = {
     "calls": ("unknown", "ringing", "active", "ended", "gone", "corrupt"),
@@ -51,6 +59,8 @@ class Accounting:
                 case Inject(injection=injection, origin=origin):
                     metrics.injections.labels(injection.source).inc()
                     metrics.latency.observe(max(0.0, acked - origin.timestamp))
+                    if injection.guardrails:
+                        self._guardrails(injection)
                     log.debug(
                         "injected",
                         call_control_id=injection.call_control_id,
@@ -60,6 +70,8 @@ class Accounting:
                     )
                 case DeadLetterOut():
                     metrics.dead_letters.labels(output.reason).inc()
+                    if output.reason == "role_refused":
+                        metrics.guardrails.labels("supervisor", "role_refused").inc()
                     log.warning(
                         "dead_lettered",
                         call_control_id=output.call_control_id,
@@ -74,6 +86,22 @@ class Accounting:
                     metrics.dropped.labels(output.reason).inc()
                 case _:
                     pass
+
+    def _guardrails(self, injection: Injection) -> None:
+        counter = self._metrics.guardrails
+        for kind in injection.guardrails:
+            amount = len(injection.coalesced) if kind == "coalesced" else 1
+            counter.labels(injection.source, kind).inc(amount)
+        if not _ROUTINE.issuperset(injection.guardrails):
+            log.info(
+                "guardrails_applied",
+                call_control_id=injection.call_control_id,
+                injection_id=injection.injection_id,
+                source=injection.source,
+                cause_id=injection.cause_id,
+                decisions=injection.guardrails,
+                coalesced=injection.coalesced,
+            )
 
     def records_in(self, label: str, count: int) -> None:
         self._metrics.records_in.labels(label).inc(count)
