@@ -9,6 +9,7 @@ import pytest
 import telnyx
 from pydantic import SecretStr
 
+from callstream.records import Message
 from injector.client import AddMessagesClient, HttpxSender, error_codes
 from injector.policy import Failure, Reply
 from tests.call_ids import HOSTILE, VALID
@@ -149,3 +150,42 @@ def test_the_key_stays_out_of_the_repr() -> None:
 def test_error_codes_are_read_leniently(body: bytes, codes: tuple[str, ...]) -> None:
     """Whatever an error body holds, the codes are found or the result is empty."""
     assert error_codes(body) == codes
+
+
+async def test_the_body_is_the_one_the_sdk_sends_tool_messages_included() -> None:
+    """messages (a tool message with its tool_call_id), command_id and trigger_response are
+    shaped exactly as the official SDK shapes them."""
+    messages = [
+        Message(role="system", content="[ORDER] shipped"),
+        Message(role="tool", content='{"ok": true}', tool_call_id="call_42"),
+    ]
+    injection = make_injection(messages=messages, trigger_response=False)
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"data": {"result": "ok"}})
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    async with telnyx.AsyncTelnyx(
+        api_key=KEY.get_secret_value(), base_url="https://api.example/v2/", http_client=http
+    ) as sdk:
+        await sdk.calls.actions.add_ai_assistant_messages(
+            injection.call_control_id,
+            messages=[
+                {"role": "system", "content": "[ORDER] shipped"},
+                {"role": "tool", "content": '{"ok": true}', "tool_call_id": "call_42"},
+            ],
+            command_id=injection.injection_id,
+            trigger_response=False,
+        )
+    [sdk_request] = seen
+    assert json.loads(AddMessagesClient.body_for(injection)) == json.loads(sdk_request.content)
+
+
+def test_a_tool_message_without_its_tool_call_id_is_not_a_message() -> None:
+    """The remote requires tool_call_id on a tool message, so no record can lack it."""
+    with pytest.raises(ValueError, match="tool_call_id"):
+        Message(role="tool", content="x")
+    with pytest.raises(ValueError, match="only a message with role 'tool'"):
+        Message(role="system", content="x", tool_call_id="c")
