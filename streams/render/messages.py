@@ -28,7 +28,7 @@ Pure: no I/O; ``RenderError`` for a template that fails on one input.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,12 +117,12 @@ class Renderer:
         data: Sequence[str],
         instruction: str,
         *,
-        variables: Mapping[str, Any] | None = None,
+        variables: Callable[[], Mapping[str, Any]] | None = None,
         trusted: Sequence[str] = (),
     ) -> Rendered:
         head = [_headline(headline), *trusted]
         if variables is not None and spec.template is not None:
-            body = self._templates.render(spec.template, variables)
+            body = self._templates.render(spec.template, variables())
             text = "\n".join([*head, template_preface(label), body, instruction])
             return _rendered(spec.role, cap_text(text, self.limit))
         return _rendered(spec.role, compose(head, label, data, [instruction], limit=self.limit))
@@ -153,16 +153,19 @@ class Renderer:
         data.extend(line(key, text) for key, text in untrusted)
         if not untrusted:
             data.append("(no details returned)")
-        variables = {
-            "tool": result.tool,
-            "request_id": result.request_id,
-            "arguments": dict(arguments),
-            "status": result.status,
-            "result": result.result,
-            "completed_at": result.completed_at.isoformat(),
-            "call": _call_view(result.call_control_id, call),
-            "facts": "\n".join(line(key, text) for key, text in pairs),
-        }
+
+        def variables() -> dict[str, Any]:  # built only when a template needs them
+            return {
+                "tool": result.tool,
+                "request_id": result.request_id,
+                "arguments": dict(arguments),
+                "status": result.status,
+                "result": result.result,
+                "completed_at": result.completed_at.isoformat(),
+                "call": _call_view(result.call_control_id, call),
+                "facts": "\n".join(line(key, text) for key, text in pairs),
+            }
+
         headline = spec.headline or f"{humanise(name)} RESULT"
         now = spec.speaks_now(default=True)
         instruction = spec.instruction or (SPEAK_NOW if now else WHEN_RELEVANT)
@@ -195,16 +198,19 @@ class Renderer:
         pairs = fact_pairs(event.data)
         trusted, untrusted = _split(pairs, spec.trusted)
         data.extend(line(key, text) for key, text in untrusted)
-        variables = {
-            "source": event.source,
-            "type": event.type,
-            "event_id": event.event_id,
-            "occurred_at": event.occurred_at.isoformat(),
-            "data": event.data,
-            "customer": {"phone": event.customer.phone, "id": event.customer.id},
-            "call": _call_view(call_control_id, call),
-            "facts": "\n".join(line(key, text) for key, text in pairs),
-        }
+
+        def variables() -> dict[str, Any]:  # built only when a template needs them
+            return {
+                "source": event.source,
+                "type": event.type,
+                "event_id": event.event_id,
+                "occurred_at": event.occurred_at.isoformat(),
+                "data": event.data,
+                "customer": {"phone": event.customer.phone, "id": event.customer.id},
+                "call": _call_view(call_control_id, call),
+                "facts": "\n".join(line(key, text) for key, text in pairs),
+            }
+
         headline = spec.headline or f"{humanise(source)} {humanise(kind or 'event')}"
         instruction = spec.instruction or WHEN_RELEVANT
         return self._message(

@@ -49,22 +49,29 @@ _BRACKETS = str.maketrans(
     {"<": "\u2039", ">": "\u203a", "[": "(", "]": ")", "«": '"', "»": '"', "`": "'"}
 )
 _FENCE_RUNS = re.compile(r"([~=#*_\-|])\1{2,}")
+_SPECIAL = re.compile(r"[<>\[\]«»`~=#*_\-|]")
 _ROLE_MARKER = re.compile(
     r"\b(system|assistant|user|developer|tool|human|ai|instructions?)(\s*):", re.IGNORECASE
 )
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
-_WHITESPACE = re.compile(r"\s+")
 
 
 def neutralise(text: str) -> str:
     """``text`` as one line that cannot close a data block, fake a role or a headline."""
+    # Every fact line of every message passes here: the checks before each rewrite keep
+    # the common case (plain ASCII, nothing to change) to a few scans.
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-    text = _CONTROLS.sub(" ", text)
-    text = _WHITESPACE.sub(" ", text).strip()
-    text = text.translate(_BRACKETS)
-    text = _FENCE_RUNS.sub(r"\1", text)
-    return _ROLE_MARKER.sub(r"\1\2 -", text)
+        text = _CONTROLS.sub(" ", unicodedata.normalize("NFKC", text))
+    elif _CONTROLS.search(text):
+        text = _CONTROLS.sub(" ", text)
+    text = " ".join(text.split())
+    if _SPECIAL.search(text):
+        text = text.translate(_BRACKETS)
+        if _FENCE_RUNS.search(text):
+            text = _FENCE_RUNS.sub(r"\1", text)
+    if _ROLE_MARKER.search(text):  # a search is far cheaper than a sub that changes nothing
+        text = _ROLE_MARKER.sub(r"\1\2 -", text)
+    return text
 
 
 def safe_name(name: str, fallback: str = "an unnamed input") -> str:
@@ -106,7 +113,7 @@ def compose(
     """The message: operator lines, the data block (``data`` raw, neutralised here), operator
     lines; the data cut to fit ``limit`` characters with a visible note."""
     lines = [neutralise(line) for line in data]
-    changed = any(clean != " ".join(raw.split()) for clean, raw in zip(lines, data, strict=True))
+    changed = lines != list(data)
     head = [*operator_head, preface(label), OPEN]
     block = "\n".join(lines)
     full = "\n".join([*head, *([block] if block else []), CLOSE, *operator_tail])
