@@ -25,8 +25,14 @@ class Message(Record):
 
     @model_validator(mode="after")
     def _tool_messages_name_their_call(self) -> Self:
-        if self.role == "tool" and self.tool_call_id is None:
-            raise ValueError("a message with role 'tool' must carry the tool_call_id it answers")
-        if self.role != "tool" and self.tool_call_id is not None:
-            raise ValueError("only a message with role 'tool' carries a tool_call_id")
+        check_tool_call_id(self.role, self.tool_call_id)
         return self
+
+
+def check_tool_call_id(role: Role, tool_call_id: str | None) -> None:
+    """``ValueError`` unless a ``tool`` message names its tool call and no other message does
+    (the official SDK's ``ToolMessageParam`` requires it; the other roles have no such field)."""
+    if role == "tool" and tool_call_id is None:
+        raise ValueError("a message with role 'tool' must carry the tool_call_id it answers")
+    if role != "tool" and tool_call_id is not None:
+        raise ValueError("only a message with role 'tool' carries a tool_call_id")

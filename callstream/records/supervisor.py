@@ -8,7 +8,7 @@ from pydantic import AwareDatetime, Field, model_validator
 
 from callstream.ids import CallControlId, NonEmptyStr
 from callstream.records.base import Record, utcnow
-from callstream.records.messages import Role
+from callstream.records.messages import Role, check_tool_call_id
 
 MAX_CONTENT_CHARS = 16_000
 
@@ -27,6 +27,5 @@ class SupervisorMessage(Record):
 
     @model_validator(mode="after")
     def _tool_messages_name_their_call(self) -> Self:
-        if self.role == "tool" and self.tool_call_id is None:
-            raise ValueError("a message with role 'tool' must carry the tool_call_id it answers")
+        check_tool_call_id(self.role, self.tool_call_id)
         return self

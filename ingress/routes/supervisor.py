@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from structlog.contextvars import bind_contextvars
 
 from callstream.records import Role, SupervisorMessage, encode
+from callstream.records.messages import check_tool_call_id
 from callstream.records.supervisor import MAX_CONTENT_CHARS
 from ingress.bodies import check_content_type, parse_json_object, read_body
 from ingress.deps import CallControlIdPath, IdempotencyKey, SupervisorCaller
@@ -48,10 +49,7 @@ class SupervisorRequest(BaseModel):
 
     @model_validator(mode="after")
     def _tool_messages_name_their_call(self) -> Self:
-        if self.role == "tool" and self.tool_call_id is None:
-            raise ValueError("a message with role 'tool' must carry the tool_call_id it answers")
-        if self.role != "tool" and self.tool_call_id is not None:
-            raise ValueError("only a message with role 'tool' carries a tool_call_id")
+        check_tool_call_id(self.role, self.tool_call_id)
         return self
 
 

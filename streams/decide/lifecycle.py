@@ -20,6 +20,7 @@ from streams.decide.seen import remember
 from streams.state.calls import RANK, CallState, Status
 from streams.state.evolve import evolve
 from streams.state.held import Held
+from streams.state.outbox import Queued
 
 ENDING = frozenset({"call.hangup", "call.conversation.ended"})
 ANSWERING = frozenset({"call.answered", "call.conversation.created", "call.bridged"})
@@ -80,16 +81,7 @@ def end(
         also = queued.injection.coalesced
         note = f" (it had replaced {', '.join(also)})" if also else ""
         error = f"the call ended ({reason}) while this update waited its turn{note}"
-        out.append(
-            DeadLetterOut(
-                raw=queued.raw,
-                origin=queued.origin,
-                reason="call_ended",
-                error=error,
-                call_control_id=call_control_id,
-                key=call_control_id,
-            )
-        )
+        out.append(call_ended(queued, call_control_id, error))
     seen = state.seen
     for held in waiting:  # their fate is decided: a duplicate of one changes nothing
         seen = remember(seen, held.digest, seen_limit)
@@ -106,11 +98,11 @@ def end(
     )
 
 
-def call_ended(held: Held, call_control_id: str, error: str) -> DeadLetterOut:
-    """The dead letter of a held record whose call ended."""
+def call_ended(waiting: Held | Queued, call_control_id: str, error: str) -> DeadLetterOut:
+    """The dead letter of a held record, or of an injection still waiting, whose call ended."""
     return DeadLetterOut(
-        raw=held.raw,
-        origin=held.origin,
+        raw=waiting.raw,
+        origin=waiting.origin,
         reason="call_ended",
         error=error,
         call_control_id=call_control_id,

@@ -33,6 +33,16 @@ STATUS_LABELS: dict[str, tuple[str, ...]] = {
 }
 
 
+def _ids(injection: Injection) -> dict[str, str]:
+    """What every log line about an injection names."""
+    return {
+        "call_control_id": injection.call_control_id,
+        "injection_id": injection.injection_id,
+        "source": injection.source,
+        "cause_id": injection.cause_id,
+    }
+
+
 class Accounting:
     """Records batches, outputs, rebalances and restores in ``metrics`` and the log."""
 
@@ -61,13 +71,7 @@ class Accounting:
                     metrics.latency.observe(max(0.0, acked - origin.timestamp))
                     if injection.guardrails:
                         self._guardrails(injection)
-                    log.debug(
-                        "injected",
-                        call_control_id=injection.call_control_id,
-                        injection_id=injection.injection_id,
-                        source=injection.source,
-                        cause_id=injection.cause_id,
-                    )
+                    log.debug("injected", **_ids(injection))
                 case DeadLetterOut():
                     metrics.dead_letters.labels(output.reason).inc()
                     if output.reason == "role_refused":
@@ -95,10 +99,7 @@ class Accounting:
         if not _ROUTINE.issuperset(injection.guardrails):
             log.info(
                 "guardrails_applied",
-                call_control_id=injection.call_control_id,
-                injection_id=injection.injection_id,
-                source=injection.source,
-                cause_id=injection.cause_id,
+                **_ids(injection),
                 decisions=injection.guardrails,
                 coalesced=injection.coalesced,
             )

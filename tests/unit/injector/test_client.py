@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 import pytest
@@ -47,8 +48,9 @@ async def test_request_has_path_headers_and_body_the_api_expects() -> None:
     }
 
 
-async def _sdk_request(call_control_id: str) -> httpx.Request:
-    """The request the official SDK sends for this call id (captured, never on the network)."""
+async def _sdk_request(call_control_id: str, **params: Any) -> httpx.Request:
+    """The request the official SDK sends for this call id (captured, never on the network);
+    ``params`` for ``add_ai_assistant_messages``, one system message by default."""
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -63,7 +65,7 @@ async def _sdk_request(call_control_id: str) -> httpx.Request:
         max_retries=0,
     ) as sdk:
         await sdk.calls.actions.add_ai_assistant_messages(
-            call_control_id, messages=[{"role": "system", "content": "x"}]
+            call_control_id, **({"messages": [{"role": "system", "content": "x"}]} | params)
         )
     [request] = seen
     return request
@@ -160,26 +162,15 @@ async def test_the_body_is_the_one_the_sdk_sends_tool_messages_included() -> Non
         Message(role="tool", content='{"ok": true}', tool_call_id="call_42"),
     ]
     injection = make_injection(messages=messages, trigger_response=False)
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json={"data": {"result": "ok"}})
-
-    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    async with telnyx.AsyncTelnyx(
-        api_key=KEY.get_secret_value(), base_url="https://api.example/v2/", http_client=http
-    ) as sdk:
-        await sdk.calls.actions.add_ai_assistant_messages(
-            injection.call_control_id,
-            messages=[
-                {"role": "system", "content": "[ORDER] shipped"},
-                {"role": "tool", "content": '{"ok": true}', "tool_call_id": "call_42"},
-            ],
-            command_id=injection.injection_id,
-            trigger_response=False,
-        )
-    [sdk_request] = seen
+    sdk_request = await _sdk_request(
+        injection.call_control_id,
+        messages=[
+            {"role": "system", "content": "[ORDER] shipped"},
+            {"role": "tool", "content": '{"ok": true}', "tool_call_id": "call_42"},
+        ],
+        command_id=injection.injection_id,
+        trigger_response=False,
+    )
     assert json.loads(AddMessagesClient.body_for(injection)) == json.loads(sdk_request.content)
 
 
