@@ -20,7 +20,7 @@ from callstream.records.sources import lookup
 from streams.correlation.learn import learn
 from streams.decide import injections, pacing
 from streams.decide.inputs import SourceIn, SupervisorIn
-from streams.decide.outputs import Dropped
+from streams.decide.outputs import Dropped, Refused
 from streams.decide.step import Step, dead_letter, hold, remembered
 from streams.errors import RenderError
 from streams.state.calls import CallState
@@ -49,6 +49,7 @@ def _supervisor(state: CallState, item: SupervisorIn, step: Step) -> CallState:
     refused = step.rules.guardrails.supervisor_refusal(note.role, note.trigger_response)
     if refused is not None:
         step.out.append(dead_letter(item, "role_refused", refused))
+        step.out.append(Refused("supervisor", "role_refused"))
         return state
     injection = injections.build(
         source="supervisor",

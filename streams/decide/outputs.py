@@ -27,6 +27,7 @@ DeadLetterReason = Literal[
     "tool_mismatch",
     "template_error",
     "role_refused",
+    "rate_limited",
     "misrouted",
     "no_backend",
     "internal_error",
@@ -107,4 +108,22 @@ class Dropped:
     call_control_id: str | None
 
 
-Output = Inject | DeadLetterOut | IndexUpdate | ForwardToCall | ForwardToKey | RunTool | Dropped
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A guardrail refused an input outright (its dead letter goes out beside this); counted
+    by source and kind with the decisions that shaped injections, never sent."""
+
+    source: str
+    kind: Literal["role_refused", "rate_limited"]
+
+
+Output = (
+    Inject
+    | DeadLetterOut
+    | IndexUpdate
+    | ForwardToCall
+    | ForwardToKey
+    | RunTool
+    | Dropped
+    | Refused
+)

@@ -20,18 +20,24 @@ The outbox sends by priority (highest first), and in arrival order among
 equals. At most ``max_injections`` go out per ``window_s`` (a sliding window
 of send times kept in the call's state). Tool results and supervisor messages
 have no subject: each answers its own question and is never coalesced.
-``rate: null`` in the config turns all of this off: everything is sent at once.
+At most ``MAX_WAITING`` injections wait per call (a flood of distinct
+subjects for one call); one more is dead-lettered ``rate_limited`` rather than
+held without bound. ``rate: null`` in the config turns all of this off:
+everything is sent at once.
 
 Pure: state, the injection and ``step.now`` in; state and outputs out.
 """
 
 from __future__ import annotations
 
-from streams.decide.outputs import Inject
+from streams.decide.outputs import DeadLetterOut, Inject, Refused
 from streams.decide.step import Step
 from streams.state.calls import CallState
 from streams.state.evolve import evolve
 from streams.state.outbox import URGENT, Queued
+
+MAX_WAITING = 100
+"""Injections one call may have waiting at once."""
 
 
 def _with(queued: Queued, decision: str) -> Queued:
@@ -73,6 +79,12 @@ def offer(state: CallState, queued: Queued, step: Step) -> CallState:
                 merged = _coalesce(older, queued)
                 outbox = (*outbox[:index], merged, *outbox[index + 1 :])
                 return drain(evolve(state, outbox=outbox, sent=sent), step)
+    if len(outbox) >= MAX_WAITING:
+        error = f"{MAX_WAITING} injections already wait for this call's rate limit"
+        call = queued.injection.call_control_id
+        step.out.append(DeadLetterOut(queued.raw, queued.origin, "rate_limited", error, call, call))
+        step.out.append(Refused(queued.injection.source, "rate_limited"))
+        return drain(evolve(state, sent=sent), step)
     if queued.due > now:
         queued = _with(queued, "coalesce_delay")
     return drain(evolve(state, outbox=(*outbox, queued), sent=sent), step)

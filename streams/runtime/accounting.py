@@ -17,7 +17,7 @@ import structlog
 
 from callstream.records import Injection
 from streams.batch import BatchResult, RawRecord
-from streams.decide.outputs import DeadLetterOut, Dropped, Inject, Output
+from streams.decide.outputs import DeadLetterOut, Dropped, Inject, Output, Refused
 from streams.metrics import StreamsMetrics
 from streams.runtime.restore import RestoreReport
 from streams.state.deadlines import Deadlines
@@ -74,8 +74,6 @@ class Accounting:
                     log.debug("injected", **_ids(injection))
                 case DeadLetterOut():
                     metrics.dead_letters.labels(output.reason).inc()
-                    if output.reason == "role_refused":
-                        metrics.guardrails.labels("supervisor", "role_refused").inc()
                     log.warning(
                         "dead_lettered",
                         call_control_id=output.call_control_id,
@@ -88,6 +86,8 @@ class Accounting:
                     )
                 case Dropped():
                     metrics.dropped.labels(output.reason).inc()
+                case Refused():
+                    metrics.guardrails.labels(output.source, output.kind).inc()
                 case _:
                     pass
 

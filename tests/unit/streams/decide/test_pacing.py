@@ -7,7 +7,8 @@ import pytest
 from callstream.records import Injection, SupervisorMessage
 from streams import testing as build
 from streams.decide.expiry import expire, next_deadline
-from streams.decide.outputs import DeadLetterOut, Inject, Output
+from streams.decide.outputs import DeadLetterOut, Inject, Output, Refused
+from streams.decide.pacing import MAX_WAITING
 from streams.decide.rules import Rules
 from streams.state.calls import decode_call, encode_call
 from tests.unit.streams.conftest import app_config
@@ -192,9 +193,28 @@ def test_supervisor_roles_are_policy(
         build.supervisor(CALL, "m-1", "Offer the promotion.").model_dump()
         | {"role": role, "trigger_response": trigger_response, "tool_call_id": tool_call_id}
     )
-    [summary] = call.feed(note, now=NOW)
-    assert summary.startswith(outcome)
+    summaries = call.feed(note, now=NOW)
+    assert summaries[0].startswith(outcome)
+    refused = ["refused:supervisor:role_refused"] if outcome.startswith("dlq") else []
+    assert summaries[1:] == refused
     if outcome == "inject":
         [injection] = injected(call.outputs)
         message = injection.messages[0]
         assert (message.role, message.tool_call_id) == (role, tool_call_id)
+
+
+def test_the_outbox_is_bounded_and_what_does_not_fit_is_dead_lettered(paced: Rules) -> None:
+    """A flood of distinct subjects for one call: the window's worth goes, MAX_WAITING wait,
+    the rest are dead-lettered rate_limited (accounted for, never held without bound)."""
+    call = known_call(paced)
+    total = 3 + MAX_WAITING + 2
+    for n in range(total):
+        crm(call, n, NOW, "order.updated", order=f"O-{n}")
+    assert len(injected(call.outputs)) == 3
+    assert call.state is not None
+    assert len(call.state.outbox) == MAX_WAITING
+    dead = [o for o in call.outputs if isinstance(o, DeadLetterOut)]
+    assert [d.reason for d in dead] == ["rate_limited", "rate_limited"]
+    refused = [o for o in call.outputs if isinstance(o, Refused)]
+    assert refused == [Refused("crm", "rate_limited")] * 2
+    assert b'"CRM-104"' in (dead[-1].raw or b"")
