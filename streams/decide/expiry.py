@@ -28,7 +28,6 @@ from streams.decide.lifecycle import end
 from streams.decide.outputs import DeadLetterOut, Dropped, IndexUpdate, Output
 from streams.decide.rules import Rules
 from streams.decide.seen import remember
-from streams.decide.step import Step
 from streams.state.calls import CallState
 from streams.state.evolve import evolve
 
@@ -43,7 +42,7 @@ def next_deadline(state: CallState, rules: Rules) -> float:
     )
     rate = rules.guardrails.rate
     if state.outbox and rate is not None:
-        send = pacing.next_send(state, rate.window_s, rate.max_injections)
+        send = pacing.next_send(state, rate)
         if send is not None:
             times.append(send)
     if state.live:
@@ -55,10 +54,6 @@ def next_deadline(state: CallState, rules: Rules) -> float:
     elif not state.held:
         times.append(state.last_seen)  # an unknown call with nothing held: forget it now
     return min(times)
-
-
-def _no_apply(*_: object) -> CallState:
-    raise AssertionError("expiry never applies inputs")  # pragma: no cover
 
 
 def expire(state: CallState, call: str, rules: Rules, now: float) -> Decision:
@@ -83,9 +78,8 @@ def expire(state: CallState, call: str, rules: Rules, now: float) -> Decision:
         else:
             out.append(Dropped("request_timeout", "tool_call", call))
     new = evolve(state, held=tuple(kept), pending=pending, seen=seen)
-    if new.outbox and new.live:
-        step = Step(rules, now, out, _no_apply)
-        new = pacing.drain(new, step)
+    if new.outbox and new.live and rules.guardrails.rate is not None:
+        new = pacing.drain(new, rules.guardrails.rate, now, out)
     if new.live and new.last_seen + config.max_call_idle_s <= now:
         new = end(new, call, "idle", now, out, seen_limit=config.max_seen_ids_per_call)
     ended_at = new.ended_at or new.last_seen

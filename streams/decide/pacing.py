@@ -30,7 +30,8 @@ Pure: state, the injection and ``step.now`` in; state and outputs out.
 
 from __future__ import annotations
 
-from streams.decide.outputs import DeadLetterOut, Inject, Refused
+from callstream.config import RateLimit
+from streams.decide.outputs import DeadLetterOut, Inject, Output, Refused
 from streams.decide.step import Step
 from streams.state.calls import CallState
 from streams.state.evolve import evolve
@@ -48,8 +49,8 @@ def _with(queued: Queued, decision: str) -> Queued:
     return evolve(queued, injection=injection.model_copy(update={"guardrails": guardrails}))
 
 
-def _send(queued: Queued, step: Step) -> None:
-    step.out.append(Inject(queued.injection, queued.origin))
+def _send(queued: Queued, out: list[Output]) -> None:
+    out.append(Inject(queued.injection, queued.origin))
 
 
 def _window(sent: tuple[float, ...], now: float, window_s: float) -> tuple[float, ...]:
@@ -62,15 +63,15 @@ def offer(state: CallState, queued: Queued, step: Step) -> CallState:
     """Send ``queued`` now, or keep it in the call's outbox (coalescing an older update)."""
     rate = step.rules.guardrails.rate
     if rate is None:
-        _send(queued, step)
+        _send(queued, step.out)
         return state
     now = step.now
     sent = _window(state.sent, now, rate.window_s)
     if queued.rank == URGENT:
-        _send(_with(queued, "urgent_first") if state.outbox else queued, step)
+        _send(_with(queued, "urgent_first") if state.outbox else queued, step.out)
         return evolve(state, sent=(*sent, now))
     if not state.outbox and queued.due <= now and len(sent) < rate.max_injections:
-        _send(queued, step)  # the common case: nothing waits, the window has room
+        _send(queued, step.out)  # the common case: nothing waits, the window has room
         return evolve(state, sent=(*sent, now))
     outbox = state.outbox
     if queued.subject is not None:
@@ -78,16 +79,16 @@ def offer(state: CallState, queued: Queued, step: Step) -> CallState:
             if older.subject == queued.subject:
                 merged = _coalesce(older, queued)
                 outbox = (*outbox[:index], merged, *outbox[index + 1 :])
-                return drain(evolve(state, outbox=outbox, sent=sent), step)
+                return drain(evolve(state, outbox=outbox, sent=sent), rate, now, step.out)
     if len(outbox) >= MAX_WAITING:
         error = f"{MAX_WAITING} injections already wait for this call's rate limit"
         call = queued.injection.call_control_id
         step.out.append(DeadLetterOut(queued.raw, queued.origin, "rate_limited", error, call, call))
         step.out.append(Refused(queued.injection.source, "rate_limited"))
-        return drain(evolve(state, sent=sent), step)
+        return drain(evolve(state, sent=sent), rate, now, step.out)
     if queued.due > now:
         queued = _with(queued, "coalesce_delay")
-    return drain(evolve(state, outbox=(*outbox, queued), sent=sent), step)
+    return drain(evolve(state, outbox=(*outbox, queued), sent=sent), rate, now, step.out)
 
 
 def _coalesce(older: Queued, newer: Queued) -> Queued:
@@ -101,18 +102,17 @@ def _coalesce(older: Queued, newer: Queued) -> Queued:
     return Queued(injection, newer.raw, newer.origin, newer.subject, min(older.due, newer.due))
 
 
-def drain(state: CallState, step: Step) -> CallState:
-    """Send what is due from the outbox, by priority, while the window has room."""
-    rate = step.rules.guardrails.rate
-    if rate is None or not state.outbox:
+def drain(state: CallState, rate: RateLimit, now: float, out: list[Output]) -> CallState:
+    """Send what is due at ``now`` from the outbox, by priority, while the window has room
+    (on each decision, and on each clock tick through ``decide.expiry``)."""
+    if not state.outbox:
         return state
-    now = step.now
     sent = _window(state.sent, now, rate.window_s)
     due = sorted((q for q in state.outbox if q.due <= now), key=lambda q: -q.rank)
     room = rate.max_injections - len(sent)
     going = due[: max(0, room)]
     for queued in going:
-        _send(queued, step)
+        _send(queued, out)
         sent = (*sent, now)
     waiting = due[len(going) :]
     outbox = tuple(
@@ -123,11 +123,11 @@ def drain(state: CallState, step: Step) -> CallState:
     return evolve(state, outbox=outbox, sent=sent)
 
 
-def next_send(state: CallState, rules_rate_window_s: float, max_injections: int) -> float | None:
+def next_send(state: CallState, rate: RateLimit) -> float | None:
     """When the outbox may next send something (``None``: it is empty)."""
     if not state.outbox:
         return None
     earliest = min(q.due for q in state.outbox)
-    if len(state.sent) >= max_injections:
-        earliest = max(earliest, state.sent[-max_injections] + rules_rate_window_s)
+    if len(state.sent) >= rate.max_injections:
+        earliest = max(earliest, state.sent[-rate.max_injections] + rate.window_s)
     return earliest
