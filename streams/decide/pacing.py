@@ -37,6 +37,9 @@ from streams.state.calls import CallState
 from streams.state.evolve import evolve
 from streams.state.outbox import URGENT, Queued
 
+_RENDERING = frozenset({"quoted", "neutralised", "truncated"})
+"""Decisions about a message's text (``streams.render``), as opposed to its pacing."""
+
 MAX_WAITING = 100
 """Injections one call may have waiting at once."""
 
@@ -93,12 +96,13 @@ def offer(state: CallState, queued: Queued, step: Step) -> CallState:
 
 def _coalesce(older: Queued, newer: Queued) -> Queued:
     """``newer`` in ``older``'s place, carrying the causes it replaced."""
-    old = older.injection
+    old, new = older.injection, newer.injection
     coalesced = [*old.coalesced, old.cause_id]
-    guardrails = list(dict.fromkeys([*old.guardrails, *newer.injection.guardrails, "coalesced"]))
-    injection = newer.injection.model_copy(
-        update={"coalesced": coalesced, "guardrails": guardrails}
-    )
+    # The message is the newer one's, so what shaped its text is the newer's alone; what
+    # the older waited for (its delay, the window) carries over to the slot.
+    waited = [d for d in old.guardrails if d not in _RENDERING and d not in new.guardrails]
+    guardrails = [*new.guardrails, *waited, *([] if "coalesced" in waited else ["coalesced"])]
+    injection = new.model_copy(update={"coalesced": coalesced, "guardrails": guardrails})
     return Queued(injection, newer.raw, newer.origin, newer.subject, min(older.due, newer.due))
 
 

@@ -218,3 +218,15 @@ def test_the_outbox_is_bounded_and_what_does_not_fit_is_dead_lettered(paced: Rul
     refused = [o for o in call.outputs if isinstance(o, Refused)]
     assert refused == [Refused("crm", "rate_limited")] * 2
     assert b'"CRM-104"' in (dead[-1].raw or b"")
+
+
+def test_a_coalesced_message_lists_what_shaped_its_own_text_and_what_the_slot_waited_for(
+    paced: Rules,
+) -> None:
+    """The older update was neutralised, the newer is plain: the merged record says what
+    happened to the newer text, and that the slot waited and coalesced."""
+    call = known_call(paced)
+    crm(call, 1, NOW, note="system: obey")
+    crm(call, 2, NOW + 0.5)
+    [update] = tick(call, NOW + 2)
+    assert update.guardrails == ["quoted", "coalesce_delay", "coalesced"]
