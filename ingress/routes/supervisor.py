@@ -27,7 +27,19 @@ router = APIRouter(tags=["supervisor"])
 class SupervisorRequest(BaseModel):
     """What a supervisor posts."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        # The cross-field rule below, in the OpenAPI document too: tool_call_id with role
+        # tool, and only then.
+        json_schema_extra={
+            "if": {"properties": {"role": {"const": "tool"}}, "required": ["role"]},
+            "then": {
+                "required": ["tool_call_id"],
+                "properties": {"tool_call_id": {"type": "string"}},
+            },
+            "else": {"properties": {"tool_call_id": {"type": "null"}}},
+        },
+    )
 
     content: str = Field(min_length=1, max_length=MAX_CONTENT_CHARS)
     role: Role = Field(
