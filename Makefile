@@ -20,16 +20,25 @@ $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "callstream needs Python 3.11+, found " + sys.version.split()[0] + ": run make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
 
-# callstream itself, and devkit (the workshop: local broker, emulator, dev stack, fault
-# suite), a distribution of its own that `pip install callstream` never brings.
-$(VENV)/.installed: $(BIN)/python pyproject.toml devkit/pyproject.toml constraints.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt \
-		-e '.[test,bench]' -e './devkit[test]'
+PIP := $(BIN)/python -m pip install --disable-pip-version-check --progress-bar on -c constraints.txt
+
+# What the demo runs on: callstream itself and devkit (the workshop: local broker, emulator,
+# dev stack, fault suite), a distribution of its own that `pip install callstream` never
+# brings, with their runtime dependencies only. pip prints each package as it goes.
+$(VENV)/.runtime: $(BIN)/python pyproject.toml devkit/pyproject.toml constraints.txt
+	@echo "make: installing callstream and devkit with their runtime dependencies (pinned in constraints.txt) into $(VENV)"
+	$(PIP) -e . -e ./devkit
 	@touch $@
 
-install: $(VENV)/.installed ## create .venv: callstream and devkit, the pinned dependencies (constraints.txt)
+# Everything else the tests, the lint and the benchmarks need, on top.
+$(VENV)/.installed: $(VENV)/.runtime
+	@echo "make: adding the test, lint and benchmark tools (pytest, hypothesis, ruff, mypy, schemathesis, pip-audit, matplotlib, py-spy, the telnyx SDK, ...)"
+	$(PIP) -e '.[test,bench]' -e './devkit[test]'
+	@touch $@
 
-kafka-jars: install ## fetch the local Kafka broker's jars into ~/.cache/callstream (once)
+install: $(VENV)/.installed ## create .venv: callstream and devkit, the pinned dependencies (constraints.txt), the test tools
+
+kafka-jars: $(VENV)/.runtime ## fetch the local Kafka broker's jars into ~/.cache/callstream (once)
 	$(BIN)/callstream kafka fetch
 
 lint: install ## ruff (lint + format check) and mypy --strict
@@ -48,10 +57,10 @@ test: install kafka-jars lint ## everything the tests need, the dependency audit
 chaos: install kafka-jars ## the fault suite: every scenario, report table in chaos-results/ (~8 min)
 	$(BIN)/python -m devkit.chaos $(CHAOS_ARGS)
 
-demo: install kafka-jars ## the whole pipeline on the local broker, playing the reference scenario
+demo: $(VENV)/.runtime kafka-jars ## the whole pipeline on a broker of its own, playing the reference scenario (installs only what it needs)
 	$(BIN)/callstream demo --json callstream-demo-timeline.json
 
-bench: install kafka-jars ## the whole pipeline measured end to end (~10 min; BENCH_ARGS="latency --rates 500")
+bench: install kafka-jars ## the whole pipeline measured end to end (~8 min; BENCH_ARGS="latency --rates 500")
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 audit: install ## known-vulnerability check of the pinned dependencies (fails if it cannot run)

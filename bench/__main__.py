@@ -38,11 +38,6 @@ from callstream.paths import default_cache_dir
 from devkit.localkafka.broker import read_state
 from devkit.testing.broker import provide_broker
 
-SHARED_NOTE = (
-    "Measured on a shared machine: other engineers' brokers and test suites ran at the "
-    "same time, so the figures are noisy; 'others' is what they took, in cores."
-)
-
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -88,7 +83,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         choices=["streams", "injector", "ingress"],
         help="sample these services with py-spy in each reported pipeline step (slows them)",
     )
-    add("--note", default=SHARED_NOTE, help="printed with the figures ('' for none)")
+    add(
+        "--note",
+        default="",
+        help="a sentence printed with the figures (the report itself says when other "
+        "processes took a quarter of a core or more)",
+    )
     add("--out", type=Path, default=RESULTS)
     add("--quick", action="store_true", help="tiny sizes: checks the harness, not the pipeline")
     add("--render", type=Path, default=None, help="re-render a saved JSON and exit")

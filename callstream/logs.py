@@ -86,7 +86,8 @@ def configure_logging(
         cache_logger_on_first_use=True,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared,
+        # ``repeats``: how many like lines a throttled library log held back (librdkafka's).
+        foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder(allow=["repeats"])],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             exceptions,

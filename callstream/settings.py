@@ -11,12 +11,13 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import HttpUrl, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, HttpUrl, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from callstream.config import AppConfig, load_config
@@ -27,6 +28,27 @@ from callstream.topics import Topics, check_prefix
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+# One bootstrap entry as librdkafka reads it: an optional ``scheme://``, a host name,
+# IPv4 address or bracketed IPv6 address, and an optional port (librdkafka's default: 9092).
+_BOOTSTRAP_ENTRY = re.compile(
+    r"(?:[A-Za-z_]+://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)"
+    r"(?::(?P<port>[0-9]{1,5}))?"
+)
+
+
+def check_bootstrap_servers(value: str) -> str:
+    """``value`` if it is a comma-separated list of ``host[:port]``; ``ValueError`` naming the
+    first entry that is not, so a typo is refused at once instead of waited on."""
+    for entry in value.split(","):
+        found = _BOOTSTRAP_ENTRY.fullmatch(entry.strip())
+        port = found and found["port"]
+        if found is None or (port is not None and not 0 < int(port) < 65536):
+            raise ValueError(
+                f"{entry.strip()!r} is not host:port (a comma-separated list, "
+                "e.g. broker1:9092,broker2:9092)"
+            )
+    return value
 
 
 class Environment(BaseSettings):
@@ -54,11 +76,22 @@ class Environment(BaseSettings):
     callstream_topic_prefix: str = "callstream."
     callstream_ingress_token: SecretStr | None = None
     callstream_log_level: LogLevel = "INFO"
+    callstream_kafka_wait_s: float = Field(default=30.0, gt=0)
     callstream_log_format: Literal["json", "console"] = "json"
     callstream_kafka_dir: Path | None = None
     callstream_cache_dir: Path | None = None
     callstream_emulator_signing_key: SecretStr | None = None
     java_home: Path | None = None
+
+    @field_validator("kafka_bootstrap_servers")
+    @classmethod
+    def _bootstrap(cls, value: str | None) -> str | None:
+        return value if value is None else check_bootstrap_servers(value)
+
+    @field_validator("callstream_log_level", mode="before")
+    @classmethod
+    def _level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("callstream_topic_prefix")
     @classmethod
@@ -130,12 +163,31 @@ class Settings:
         return [s.get_secret_value() for s in candidates if s is not None]
 
 
-def _env_error(exc: ValidationError) -> ConfigError:
-    lines = [f"environment: {exc.error_count()} invalid variable(s)"]
+def _env_error(faults: list[str]) -> ConfigError:
+    """One line for one fault; a heading and a line each for several."""
+    if len(faults) == 1:
+        return ConfigError(f"environment: {faults[0]}")
+    lines = [f"environment: {len(faults)} invalid variable(s)"]
+    lines.extend(f"  {fault}" for fault in faults)
+    return ConfigError("\n".join(lines))
+
+
+def _faults(exc: ValidationError) -> list[str]:
+    faults = []
     for err in exc.errors(include_url=False, include_input=False):
         name = ".".join(str(part) for part in err["loc"]).upper() or "(environment)"
-        lines.append(f"  {name}: {err['msg']}")
-    return ConfigError("\n".join(lines))
+        faults.append(f"{name}: {err['msg']}")
+    return faults
+
+
+def _set_but_empty(environ: Mapping[str, str]) -> list[str]:
+    """Variables whose empty value would silently mean something else than the user meant."""
+    if environ.get("KAFKA_BOOTSTRAP_SERVERS") == "":
+        return [
+            "KAFKA_BOOTSTRAP_SERVERS: set but empty; name the brokers (host:port), "
+            "or unset it to use the local broker"
+        ]
+    return []
 
 
 def load_settings() -> Settings:
@@ -143,10 +195,13 @@ def load_settings() -> Settings:
 
     This is the only place ``os.environ`` is read.
     """
+    faults = _set_but_empty(os.environ)
     try:
         env = Environment()
     except ValidationError as exc:
-        raise _env_error(exc) from exc
+        raise _env_error(faults + _faults(exc)) from exc
+    if faults:
+        raise _env_error(faults)
     config = load_config(env.callstream_config)
     tokens: dict[str, SecretStr] = {}
     for name, spec in config.sources.items():

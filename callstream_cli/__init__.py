@@ -42,9 +42,25 @@ class _Group(click.Group):
             return _needs_devkit(cmd_name)
         return found
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Each command's first sentence whole, wrapped, never cut off with an ellipsis."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=1000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            # click's own form is a usage block, a hint and the error: one line says it.
+            where = exc.ctx.command_path if exc.ctx else "callstream"
+            click.echo(f"{where}: {exc.format_message()} (see {where} --help)", err=True)
+            sys.exit(EXIT_CONFIG)
         except self.usage_errors as exc:
             click.echo(f"callstream: {exc}", err=True)
             sys.exit(EXIT_CONFIG)

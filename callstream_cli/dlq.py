@@ -8,8 +8,9 @@ import click
 
 from callstream.dlq import DeadRecord, ReplayFilter, ReplaySummary, replay, scan
 from callstream.errors import ConfigError
-from callstream.kafka import resolve_connection
-from callstream.settings import load_settings
+from callstream.records.deadletter import REASONS
+from callstream.startup import start_service
+from callstream_cli.broker import reach_kafka
 
 
 def _when(value: str | None, flag: str) -> datetime | None:
@@ -28,7 +29,14 @@ def dlq() -> None:
 
 
 @dlq.command("replay")
-@click.option("--reason", "reasons", multiple=True, help="Only this reason (repeatable).")
+@click.option(
+    "--reason",
+    "reasons",
+    multiple=True,
+    type=click.Choice(REASONS),
+    metavar="REASON",
+    help="Only this reason (repeatable): " + ", ".join(REASONS) + ".",
+)
 @click.option(
     "--stage",
     "stages",
@@ -69,8 +77,8 @@ def replay_command(
         )
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
-    settings = load_settings()
-    conn = resolve_connection(settings)
+    settings = start_service("dlq")
+    conn = reach_kafka(settings)
     dlq_topic = settings.topics.dlq
     summary = ReplaySummary()
 

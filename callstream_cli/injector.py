@@ -6,6 +6,7 @@ import click
 
 from callstream.errors import ConfigError
 from callstream.startup import start_service
+from callstream_cli.broker import reach_kafka
 
 
 @click.command()
@@ -27,6 +28,7 @@ def injector(ops_port: int | None) -> None:
         raise ConfigError(
             "TELNYX_API_KEY is not set: the injector sends it as the Add Messages bearer key"
         )
+    reach_kafka(settings)
     from injector.main import run_injector
 
     run_injector(settings, ops_port=ops_port)

@@ -8,6 +8,7 @@ import sys
 import click
 
 from callstream.startup import start_service
+from callstream_cli.broker import reach_kafka
 
 # Kafka's rule for a group.instance.id (it is used as one).
 _WORKER_ID = re.compile(r"[A-Za-z0-9._-]{1,200}")
@@ -40,6 +41,7 @@ def _worker_id(_: click.Context, __: click.Parameter, value: str | None) -> str 
 def streams(worker_id: str | None, ops_port: int | None) -> None:
     """Join tool calls, results, call lifecycle and enterprise events; render injections."""
     settings = start_service("streams")
+    reach_kafka(settings)
     from streams.worker import run_worker
 
     sys.exit(run_worker(settings, worker_id=worker_id, ops_port=ops_port))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
-from callstream.kafka import ensure_topics, resolve_connection
-from callstream.settings import load_settings
+from callstream.kafka import ensure_topics
+from callstream.startup import start_service
 from callstream.topics import topic_specs
+from callstream_cli.broker import reach_kafka
 
 
 @click.group()
@@ -27,11 +28,17 @@ def topics() -> None:
     default=None,
     help="Replicas per partition [default: topics.replication_factor in the config, 1].",
 )
-@click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds to wait.")
-def create(partitions: int | None, replication_factor: int | None, timeout: float) -> None:
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds to wait for the cluster [default: CALLSTREAM_KAFKA_WAIT_S, 30].",
+)
+def create(partitions: int | None, replication_factor: int | None, timeout: float | None) -> None:
     """Create every callstream topic and configured source topic that does not exist yet."""
-    settings = load_settings()
-    conn = resolve_connection(settings)
+    settings = start_service("topics")
+    timeout = timeout or settings.env.callstream_kafka_wait_s
+    conn = reach_kafka(settings, timeout)
     shape = settings.config.topics
     specs = topic_specs(
         settings.topics,

@@ -61,8 +61,8 @@ import structlog
 from prometheus_client import Counter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from callstream.throttle import LogThrottle
 from ingress.problems import error_response
-from ingress.throttle import LogThrottle
 
 log = structlog.get_logger(__name__)
 

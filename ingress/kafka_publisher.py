@@ -19,7 +19,6 @@ never logs a record's content.
 from __future__ import annotations
 
 import asyncio
-import logging
 import threading
 from collections.abc import Callable, Mapping
 from functools import partial
@@ -32,17 +31,15 @@ from confluent_kafka import KafkaException, Message, Producer
 from callstream.config.services import IngressConfig
 from callstream.errors import KafkaError, KafkaUnavailable, ProducerQueueFull, PublishFailed
 from callstream.kafka import KafkaConnection, producer_config
+from callstream.kafka.config import REPEAT_LOG_INTERVAL_S
 from callstream.kafka.transient import is_transient
+from callstream.throttle import LogThrottle
 from ingress.publisher import Headers
-from ingress.throttle import LogThrottle
 
 log = structlog.get_logger(__name__)
 
 # librdkafka looks for timed-out records about once a second.
 _TIMEOUT_SCAN_MS = 1000
-# librdkafka reports every reconnect attempt (several a second while a broker is
-# away); each kind of report is logged once per interval, with how often it repeated.
-_REPEAT_LOG_INTERVAL_S = 30.0
 
 
 def message_timeout_ms(ack_timeout_s: float) -> int:
@@ -71,20 +68,6 @@ def ingress_producer_config(
             "request.timeout.ms": timeout_ms,
         },
     )
-
-
-class _LibrdkafkaLog:
-    """librdkafka's ``logger``: its lines into logging, each facility at most once an interval."""
-
-    def __init__(self) -> None:
-        self._logger = logging.getLogger("librdkafka")
-        self._throttle = LogThrottle(_REPEAT_LOG_INTERVAL_S)
-
-    def log(self, level: int, message: str, *args: object) -> None:
-        # confluent-kafka calls log(level, "%s [%s] %s", facility, client, text).
-        facility = str(args[0]) if args else message
-        if self._throttle.admit(facility) is not None:
-            self._logger.log(level, message, *args)
 
 
 def delivery_error(err: RdKafkaError) -> KafkaError:
@@ -117,7 +100,7 @@ class KafkaPublisher:
         self._lock = threading.Lock()
         self._reports: list[tuple[asyncio.Future[None], RdKafkaError | None]] = []
         self._fatal: str | None = None
-        self._errors = LogThrottle(_REPEAT_LOG_INTERVAL_S)
+        self._errors = LogThrottle(REPEAT_LOG_INTERVAL_S)
 
     @property
     def fatal_error(self) -> str | None:
@@ -128,11 +111,7 @@ class KafkaPublisher:
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._producer = Producer(
-            self._config
-            # librdkafka's own log lines go through logging (JSON, redacted), not raw stderr.
-            | {"error_cb": self._on_error, "logger": _LibrdkafkaLog()}
-        )
+        self._producer = Producer(self._config | {"error_cb": self._on_error})
         self._thread = threading.Thread(target=self._serve, name="kafka-ack-poller", daemon=True)
         self._thread.start()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 UNMATCHED_ROUTE = "unmatched"
@@ -87,6 +88,23 @@ class IngressMetrics:
         )
 
 
+def _route_template(scope: Scope) -> str:
+    """The template of the route that served ``scope``, else ``UNMATCHED_ROUTE``.
+
+    FastAPI's own routes record themselves in the scope; the plain Starlette
+    routes it adds (``/docs``, ``/openapi.json``) do not, so those are found by
+    matching the app's routes again. ``path_format`` is the template without
+    converters ("{id}", not "{id:path}").
+    """
+    template = getattr(scope.get("route"), "path_format", None)
+    if template is not None:
+        return str(template)
+    for route in getattr(scope.get("app"), "routes", ()):
+        if isinstance(route, Route) and route.matches(scope)[0] == Match.FULL:
+            return route.path_format
+    return UNMATCHED_ROUTE
+
+
 class RequestMetricsMiddleware:
     """Counts every HTTP request by route template, method and status; tracks in-flight."""
 
@@ -111,8 +129,6 @@ class RequestMetricsMiddleware:
             await self._app(scope, receive, send_and_watch)
         finally:
             self._metrics.in_flight.dec()
-            # The router records the matched route in the scope it was handed;
-            # path_format is the template without converters ("{id}", not "{id:path}").
-            route = getattr(scope.get("route"), "path_format", None) or UNMATCHED_ROUTE
+            route = _route_template(scope)
             method = scope["method"] if scope["method"] in _METHODS else "OTHER"
             self._metrics.requests.labels(route, method, str(status)).inc()

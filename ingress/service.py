@@ -18,12 +18,12 @@ import structlog
 from callstream.errors import KafkaError, KafkaUnavailable, ProducerQueueFull
 from callstream.ops import Health
 from callstream.settings import Settings
+from callstream.throttle import LogThrottle
 from callstream.topics import Topics
 from ingress.errors import RequestRejected
 from ingress.metrics import IngressMetrics
 from ingress.publisher import Headers, Publisher
 from ingress.signatures import WebhookVerifier
-from ingress.throttle import LogThrottle
 
 log = structlog.get_logger(__name__)
 

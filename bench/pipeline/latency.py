@@ -8,6 +8,7 @@ Both are warmed up first with a short step that is not reported.
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -23,9 +24,15 @@ WARM_UP_S = 2.0
 
 @contextlib.contextmanager
 def floor_chain(rig: Rig) -> Iterator[None]:
-    """Run the floor's relays for the block; ``rig`` learns its topic and pids."""
+    """Run the floor's relays for the block; ``rig`` learns its topic and pids.
+
+    Each chain gets topics of its own: its relays read from the earliest offset
+    under a fresh group, so on topics an earlier chain used they would first
+    replay everything it carried, and the steps would measure that backlog.
+    """
     pipeline = rig.pipeline
-    names = [f"{pipeline.topics.prefix}floor.hop{n}" for n in range(3)]
+    chain_id = uuid.uuid4().hex[:8]
+    names = [f"{pipeline.topics.prefix}floor-{chain_id}.hop{n}" for n in range(3)]
     partitions = pipeline.config.topics.partitions
     ensure_topics(pipeline.conn, [TopicSpec(name, partitions, 1) for name in names])
     chain = FloorChain(

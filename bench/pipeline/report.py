@@ -76,7 +76,37 @@ def header(results: Mapping[str, Any]) -> str:
         )
     if results.get("note"):
         lines += ["", f"**{results['note']}**"]
+    busiest = most_others(results)
+    if busiest is not None and busiest >= NOISY_OTHERS_CORES:
+        lines += [
+            "",
+            f"**Other processes on the machine took up to {busiest:.2f} cores during a "
+            "measured window ('others' in each table): the figures beside it are noisy.**",
+        ]
     return "\n".join(lines)
+
+
+# From this share of a core taken by other processes during a window, say so over the report.
+NOISY_OTHERS_CORES = 0.25
+
+
+def most_others(results: Any) -> float | None:
+    """The most other processes took, in cores, over any measured window in ``results``
+    (every ``machine.spent`` record, wherever it sits), or None when none was measured."""
+    found: list[float] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, Mapping):
+            if value.get("wall_s") and "others_s" in value:
+                found.append(value["others_s"] / value["wall_s"])
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item)
+
+    walk(results)
+    return max(found) if found else None
 
 
 def latency_section(part: Mapping[str, Any]) -> str:

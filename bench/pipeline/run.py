@@ -117,9 +117,11 @@ class Run:
                 progress("2. highest sustainable rate, 1 streams worker + 1 injector")
                 self.found["capacity"] = {"1+1": self._search(rig, "1+1", self.args.capacity_start)}
                 progress("2. highest sustainable rate of the floor, searched the same way")
-                self.found["capacity"]["floor"] = self._search(
-                    rig, "floor", self.args.capacity_start, mode="floor"
-                )
+                with latency.floor_chain(rig):  # the floor's relays run only for its own steps
+                    latency.warm_up(rig, ["floor"])
+                    self.found["capacity"]["floor"] = self._search(
+                        rig, "floor", self.args.capacity_start, mode="floor"
+                    )
             if "versus" in self.parts:
                 progress("3. against the direct approach")
                 self.found["versus"] = self._versus(rig)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from confluent_kafka import KafkaError as RdKafkaError
@@ -31,20 +31,38 @@ class TopicReport:
     they have (left as they are: Kafka cannot shrink a topic, and growing one re-homes keys)."""
 
 
-def wait_for_broker(conn: KafkaConnection, timeout_s: float = 30.0) -> None:
-    """Return once the cluster answers a metadata request; ``KafkaUnavailable`` otherwise."""
+# How long a broker that is there may take to answer before ``wait_for_broker`` says that
+# it is waiting: a reachable broker costs no line of output.
+QUIET_WAIT_S = 1.0
+
+
+def wait_for_broker(
+    conn: KafkaConnection, timeout_s: float = 30.0, *, say: Callable[[str], None] | None = None
+) -> None:
+    """Return once the cluster answers a metadata request; ``KafkaUnavailable`` otherwise.
+
+    With ``say``, a cluster that has not answered within ``QUIET_WAIT_S`` is
+    announced once (what is awaited, for how long), so a command never sits
+    silent in front of an unreachable broker.
+    """
     admin = AdminClient(admin_config(conn, "callstream-probe"))
-    deadline = time.monotonic() + timeout_s
-    last: Exception | None = None
-    while time.monotonic() < deadline:
+    started = time.monotonic()
+    deadline = started + timeout_s
+    last = "no answer"
+    while (now := time.monotonic()) < deadline:
+        if say is not None and now - started >= QUIET_WAIT_S:
+            say(f"waiting up to {timeout_s:g} s for Kafka at {conn.describe()}")
+            say = None
+        step = QUIET_WAIT_S if say is not None else 5.0
         try:
-            admin.list_topics(timeout=max(0.5, min(5.0, deadline - time.monotonic())))
+            admin.list_topics(timeout=max(0.5, min(step, deadline - now)))
         except KafkaException as exc:
-            last = exc
+            error = exc.args[0] if exc.args else None
+            last = error.str() if isinstance(error, RdKafkaError) else str(exc)
             continue
         return
     raise KafkaUnavailable(
-        f"Kafka at {conn.describe()} did not answer within {timeout_s:.0f} s: {last}"
+        f"Kafka at {conn.describe()} did not answer within {timeout_s:g} s ({last})"
     )
 
 
@@ -97,6 +115,19 @@ def ensure_topics(
         report.created.append(name)
     _await_leaders(admin, report.created, timeout_s)
     return report
+
+
+def delete_topics(conn: KafkaConnection, names: Sequence[str], timeout_s: float = 30.0) -> None:
+    """Delete ``names`` (a run's own topics, when it leaves a cluster that outlives it)."""
+    admin = AdminClient(admin_config(conn, "callstream-admin"))
+    futures = admin.delete_topics(
+        list(names), operation_timeout=timeout_s, request_timeout=timeout_s
+    )
+    for name, future in futures.items():
+        try:
+            future.result()
+        except KafkaException as exc:
+            raise TopicError(f"could not delete topic {name!r}: {exc}") from exc
 
 
 def _await_leaders(admin: AdminClient, names: Sequence[str], timeout_s: float) -> None:

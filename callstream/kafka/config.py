@@ -8,12 +8,41 @@ Callers pass overrides for what is theirs to decide.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from callstream.kafka.connection import KafkaConnection
+from callstream.throttle import LogThrottle
 
-LIBRDKAFKA_LOGGER = logging.getLogger("librdkafka")
+# librdkafka reports every reconnect attempt (several a second while a broker is
+# away); each kind of report is logged once per interval, with how often it repeated.
+REPEAT_LOG_INTERVAL_S = 30.0
+
+
+class LibrdkafkaLog:
+    """librdkafka's ``logger``: its lines into Python logging, each facility once an interval.
+
+    confluent-kafka calls ``log(level, "%s [%s] %s", facility, client, text)``.
+    Through logging the lines get the service's format and the secret redactor;
+    the throttle keeps a broker outage from filling a terminal (hundreds of
+    ``FAIL`` lines a minute otherwise).
+    """
+
+    def __init__(
+        self,
+        interval_s: float = REPEAT_LOG_INTERVAL_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._logger = logging.getLogger("librdkafka")
+        self._throttle = LogThrottle(interval_s, clock)
+
+    def log(self, level: int, message: str, *args: object) -> None:
+        facility = str(args[0]) if args else message
+        held = self._throttle.admit(facility)
+        if held is None:
+            return
+        self._logger.log(level, message, *args, extra={"repeats": held} if held else None)
 
 
 def base_config(conn: KafkaConnection, client_id: str) -> dict[str, Any]:
@@ -23,8 +52,8 @@ def base_config(conn: KafkaConnection, client_id: str) -> dict[str, Any]:
         "client.id": client_id,
         "security.protocol": conn.security_protocol,
         # librdkafka's own log lines go through Python logging (so the JSON
-        # renderer and the secret redactor see them) instead of raw stderr.
-        "logger": LIBRDKAFKA_LOGGER,
+        # renderer and the secret redactor see them), rate-limited, never raw stderr.
+        "logger": LibrdkafkaLog(),
     }
     if conn.sasl_mechanism:
         config["sasl.mechanism"] = conn.sasl_mechanism

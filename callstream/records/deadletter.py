@@ -9,11 +9,38 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 Stage = Literal["ingress", "streams", "tool-runner", "injector"]
+
+Reason = Literal[
+    # a record that does not decode, at any stage
+    "invalid_json",
+    "schema",
+    "too_large",
+    # the streams worker (and its tool runner: no_backend)
+    "unknown_source",
+    "unknown_call",
+    "call_ended",
+    "unknown_request",
+    "request_timeout",
+    "tool_mismatch",
+    "template_error",
+    "role_refused",
+    "rate_limited",
+    "misrouted",
+    "no_backend",
+    "internal_error",
+    # the injector's outcomes that end in the DLQ
+    "failed",
+    "expired",
+    "rejected",
+]
+"""Every reason a stage dead-letters a record with (``callstream dlq replay --reason``)."""
+
+REASONS: tuple[str, ...] = get_args(Reason)
 
 HEADER_PREFIX = "callstream."
 STAGE = HEADER_PREFIX + "stage"

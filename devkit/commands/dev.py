@@ -19,11 +19,25 @@ def default_state_dir() -> Path:
     return platformdirs.user_state_path("callstream") / "dev"
 
 
-def _stop_on_sigterm() -> None:
-    def handler(signum: int, _: FrameType | None) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
+def _stop_on_signals() -> None:
+    """SIGINT and SIGTERM stop the run, however it was started.
 
-    signal.signal(signal.SIGTERM, handler)
+    Python leaves SIGINT ignored when it starts so (a background job of a
+    script, ``nohup``), so Ctrl-C's handler is installed here, not assumed.
+    The first signal unwinds into the clean-up; later ones must not interrupt
+    that clean-up halfway, leaving services behind, so they are only noted.
+    """
+
+    def stop(signum: int, _: FrameType | None) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, stopping)
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    def stopping(signum: int, _: FrameType | None) -> None:
+        click.echo(f"{signal.Signals(signum).name}: already stopping everything", err=True)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, stop)
 
 
 @click.command()
@@ -50,7 +64,7 @@ def dev(free_ports: bool, state_dir: Path | None) -> None:
     if not free_ports:
         check_ports_free(ports)
     state = state_dir or default_state_dir()
-    _stop_on_sigterm()
+    _stop_on_signals()
 
     def progress(line: str) -> None:
         click.echo(f"  {line}", err=True)

@@ -7,12 +7,14 @@ says whether every expectation held.
 
 from __future__ import annotations
 
+import secrets
 import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from callstream.settings import Settings
+from devkit.dev.config import demo_config, prefixed_config
 from devkit.dev.pipeline import DevOptions, DevPorts, LocalPipeline
 from devkit.dev.player import Outcome, ScenarioPlayer, Target
 from devkit.dev.timeline import render_table, to_json
@@ -21,6 +23,7 @@ Echo = Callable[..., None]
 """``click.echo``-shaped: ``echo(text, err=False, nl=True)``."""
 
 LEGEND = "> action, + message delivered, x dead-lettered"
+ERASE_LINE = "\x1b[K"  # ANSI: erase from the cursor to the end of the line
 
 
 class Waiting:
@@ -33,7 +36,9 @@ class Waiting:
 
     def __call__(self, what: str, waited_s: float) -> None:
         if self._tty:
-            self._echo(f"\r  waiting for {what} ... {waited_s:4.1f} s ", nl=False, err=True)
+            # Back to the line's start and erase it: a shorter line leaves nothing behind.
+            line = f"\r{ERASE_LINE}  waiting for {what} ... {waited_s:4.1f} s"
+            self._echo(line, nl=False, err=True)
         elif what != self._current:
             self._echo(f"  waiting for {what}", err=True)
         self._current = what
@@ -88,6 +93,20 @@ def play(target: Target, *, timeout_s: float, json_path: Path, echo: Echo) -> bo
     return report(outcome, json_path, echo)
 
 
+def throwaway_options(*, external: bool) -> DevOptions:
+    """What ``run_demo`` runs with: free ports, the packaged demo configuration, and either a
+    broker of its own or, on an ``external`` cluster, topics of its own deleted at the end."""
+    if not external:
+        return DevOptions(ports=DevPorts.free(), config=demo_config(), own_broker=True)
+    prefix = f"demo{secrets.token_hex(4)}."
+    return DevOptions(
+        ports=DevPorts.free(),
+        config=prefixed_config(prefix, partitions=demo_config().topics.partitions),
+        topic_prefix=prefix,
+        drop_topics=True,
+    )
+
+
 def run_demo(
     settings: Settings,
     *,
@@ -97,15 +116,21 @@ def run_demo(
     echo: Echo,
     options: DevOptions | None = None,
 ) -> bool:
-    """Start the whole pipeline on free ports in a throw-away state dir, play, stop it."""
+    """Start the whole pipeline on free ports in a throw-away state dir, play, stop it.
+
+    Nothing is left behind: the broker is one of the demo's own, in that state
+    dir on a free port, or, when ``KAFKA_BOOTSTRAP_SERVERS`` names a cluster,
+    the topics live under a prefix of the demo's own and are deleted at the end.
+    """
     echo("Starting the pipeline (broker, topics, emulator, backends, services)...", err=True)
+    external = bool(settings.env.kafka_bootstrap_servers)
     with (
         tempfile.TemporaryDirectory(prefix="callstream-demo-") as state,
         LocalPipeline(
             settings,
             base_env=base_env,
             state_dir=Path(state),
-            options=options or DevOptions(ports=DevPorts.free()),
+            options=options or throwaway_options(external=external),
             progress=lambda line: echo(f"  {line}", err=True),
         ) as pipeline,
     ):

@@ -31,7 +31,13 @@ import yaml
 from pydantic import HttpUrl
 
 from callstream.config import AppConfig
-from callstream.kafka import KafkaConnection, ensure_topics, resolve_connection
+from callstream.kafka import (
+    KafkaConnection,
+    delete_topics,
+    ensure_topics,
+    resolve_connection,
+    wait_for_broker,
+)
 from callstream.settings import Settings
 from callstream.topics import Topics, topic_specs
 from devkit.dev.config import demo_config
@@ -86,6 +92,13 @@ class DevOptions:
     loyalty_delay_s: float = 1.0
     config: AppConfig | None = None
     """Run with this configuration; None: CALLSTREAM_CONFIG's, else the packaged demo's."""
+    own_broker: bool = False
+    """Without ``KAFKA_BOOTSTRAP_SERVERS``: start a broker of this run's own in the state dir,
+    on a free port, rather than use (or start) the one in the user's Kafka data dir."""
+    topic_prefix: str | None = None
+    """Run under this topic prefix; None: the settings' (``CALLSTREAM_TOPIC_PREFIX``)."""
+    drop_topics: bool = False
+    """Delete, when leaving, the topics this run created (on a cluster that outlives it)."""
 
 
 def stack_config(config: AppConfig, ports: DevPorts) -> AppConfig:
@@ -135,6 +148,7 @@ class LocalPipeline:
         self.uses_emulator = not base_env.get("TELNYX_BASE_URL")
         self._conn: KafkaConnection | None = None
         self._config: AppConfig | None = None
+        self._created_topics: list[str] = []
         self.env: dict[str, str] = {}
         """The services' environment (it holds the run's secrets: never print it)."""
 
@@ -174,7 +188,8 @@ class LocalPipeline:
     def topics(self) -> Topics:
         """The topics the services use (the prefix, and the configured sources' topics)."""
         sources = {name: spec.topic for name, spec in self.config.sources.items()}
-        return Topics(prefix=self._settings.topics.prefix, sources=sources)
+        prefix = self.options.topic_prefix or self._settings.topics.prefix
+        return Topics(prefix=prefix, sources=sources)
 
     @property
     def target(self) -> Target:
@@ -204,6 +219,10 @@ class LocalPipeline:
         tb: TracebackType | None,
     ) -> None:
         self.stack.stop_all()
+        if self.options.drop_topics and self._created_topics and self._conn is not None:
+            self._progress(f"deleting the {len(self._created_topics)} topics this run created")
+            delete_topics(self._conn, self._created_topics)
+            self._created_topics = []
         if self._broker is not None:
             self._progress("stopping the local Kafka broker this run started")
             self._broker.stop()
@@ -235,6 +254,7 @@ class LocalPipeline:
                 replication_factor=self.config.topics.replication_factor,
             ),
         )
+        self._created_topics = report.created
         self._progress(f"topics: {len(report.created)} created, {len(report.existing)} existed")
         self.env = self._child_env(config_path)
         self._write_env_file()
@@ -247,12 +267,19 @@ class LocalPipeline:
     def _kafka(self) -> KafkaConnection:
         settings = self._settings
         if settings.env.kafka_bootstrap_servers:
-            return resolve_connection(settings)
+            conn = resolve_connection(settings)
+            wait_for_broker(conn, settings.env.callstream_kafka_wait_s, say=self._progress)
+            return conn
+        own = self.options.own_broker
         broker = LocalBroker(
-            settings.kafka_dir,
+            self.state_dir / "kafka" if own else settings.kafka_dir,
             JarCache.default(settings.cache_dir / "kafka"),
             java_home=settings.env.java_home,
         )
+        if own:
+            self._broker = broker  # stopped when leaving, even if interrupted while starting
+            state = broker.start(port=0, progress=self._progress)
+            return KafkaConnection(bootstrap_servers=state.bootstrap, local=True)
         already = broker.status()
         if already.running and already.state is not None:
             self._progress(f"using the local Kafka broker already {already.note}")
@@ -273,6 +300,7 @@ class LocalPipeline:
         env = dict(self._base_env) | {
             "KAFKA_BOOTSTRAP_SERVERS": self.conn.bootstrap_servers,
             "CALLSTREAM_CONFIG": str(config_path),
+            "CALLSTREAM_TOPIC_PREFIX": self.topics.prefix,
             "CALLSTREAM_LOG_FORMAT": "json",
             "PYTHONUNBUFFERED": "1",
         }
@@ -295,6 +323,10 @@ class LocalPipeline:
             "CALLSTREAM_INGRESS_TOKEN", "TELNYX_BASE_URL", "TELNYX_API_KEY", "TELNYX_PUBLIC_KEY",
         ]  # fmt: skip
         lines = [f"export {name}={_quote(self.env[name])}\n" for name in names if name in self.env]
+        # Where the local run listens, so commands pasted after `source` need no port.
+        lines.append(f"export CALLSTREAM_INGRESS_URL={_quote(self.ingress_url)}\n")
+        if self.uses_emulator:
+            lines.append(f"export CALLSTREAM_EMULATOR_URL={_quote(self.emulator_url)}\n")
         fd = os.open(self.env_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.writelines(lines)

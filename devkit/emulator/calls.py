@@ -64,6 +64,22 @@ class Call:
     requests: list[Request] = field(default_factory=list)
     _last_applied: dict[str, float] = field(default_factory=dict, repr=False)
 
+    def transcript_text(self) -> str:
+        """The transcript for a person: the call, then each message the call took, in order."""
+        parties = f"{self.from_number or '?'} -> {self.to_number or 'the assistant'}"
+        lines = [f"call {self.call_control_id}: {parties}, {self.status}"]
+        for number, command in enumerate(self.commands, start=1):
+            speaks = "speaks now" if command.trigger_response else "context only"
+            lines.append(f"\n#{number}  ({speaks})")
+            lines.extend(
+                f"  {message.get('role', '?')}: "
+                + str(message.get("content", "")).replace("\n", "\n    ")
+                for message in command.messages
+            )
+        if not self.commands:
+            lines.append("(no message yet)")
+        return "\n".join(lines) + "\n"
+
     def transcript(self) -> dict[str, Any]:
         """The JSON-ready transcript the control API serves.
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from callstream.ids import check_call_control_id
@@ -100,10 +100,13 @@ async def hang_up(request: Request) -> Response:
 
 
 async def transcript(request: Request) -> Response:
-    """What the call received, in order, and every raw request that reached it."""
+    """What the call received, in order, and every raw request that reached it
+    (``?format=text``: the messages alone, for a person to read)."""
     call = _state(request).book.get(request.path_params["call_control_id"])
     if call is None:
         return _problem(404, "no such call")
+    if request.query_params.get("format") == "text":
+        return PlainTextResponse(call.transcript_text())
     return JSONResponse(call.transcript())
 
 

@@ -23,6 +23,7 @@ from devkit.localkafka.prerequisites import find_maven
 _VERSION = re.compile(r"<kafka\.version>([^<]+)</kafka\.version>")
 _COMPLETE = ".complete"
 MAVEN_TIMEOUT_S = 900
+PROGRESS_EVERY_S = 3.0  # how often a first fetch says how far it has got
 
 Progress = Callable[[str], None]
 
@@ -82,20 +83,23 @@ class JarCache:
             mvn, "-B", "-q", "-Dstyle.color=never", "-f", str(pom),
             "dependency:copy-dependencies", f"-DoutputDirectory={staging}",
         ]  # fmt: skip
-        try:
-            done = subprocess.run(
-                command, capture_output=True, text=True, timeout=MAVEN_TIMEOUT_S, check=False
-            )
-        except subprocess.TimeoutExpired as exc:
+        output = staging.parent / "maven.log"
+        with output.open("w") as log:
+            maven = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+            code = _wait_counting_jars(maven, staging, started, progress)
+        if code is None:
+            maven.kill()
+            maven.wait()
             raise LocalKafkaError(
                 f"Maven did not finish fetching the Kafka jars within {MAVEN_TIMEOUT_S} s"
-            ) from exc
-        if done.returncode != 0:
-            tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-30:])
+            )
+        if code != 0:
+            tail = "\n".join(output.read_text().strip().splitlines()[-30:])
             raise LocalKafkaError(
                 "Maven could not fetch the Kafka jars (Maven Central must be reachable on the "
                 f"first run):\n{tail}"
             )
+        output.unlink(missing_ok=True)
         if not any(staging.glob("kafka_2.13-*.jar")):
             raise LocalKafkaError(f"Maven finished but no kafka_2.13 jar landed in {staging}")
         (staging / _COMPLETE).write_text(self.kafka_version + "\n")
@@ -106,3 +110,20 @@ class JarCache:
             f"{time.monotonic() - started:.1f} s."
         )
         return target
+
+
+def _wait_counting_jars(
+    maven: subprocess.Popen[bytes], staging: Path, started: float, progress: Progress
+) -> int | None:
+    """Maven's exit status, saying every few seconds how many jars have landed (Maven itself
+    is quiet for most of a minute); None if it runs past ``MAVEN_TIMEOUT_S``."""
+    reported = 0
+    while time.monotonic() - started < MAVEN_TIMEOUT_S:
+        try:
+            return maven.wait(timeout=PROGRESS_EVERY_S)
+        except subprocess.TimeoutExpired:
+            landed = sum(1 for _ in staging.glob("*.jar"))
+            if landed != reported:
+                progress(f"  {landed} jars so far ({time.monotonic() - started:.0f} s)")
+                reported = landed
+    return None

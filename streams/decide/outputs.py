@@ -10,29 +10,15 @@ from dataclasses import dataclass
 from typing import Literal
 
 from callstream.records import Injection, Stage
+from callstream.records.deadletter import Reason
 from streams.correlation.route import Route
 from streams.state.held import InputKind, Origin
 
 IndexOp = Literal["add", "end", "remove"]
 
-DeadLetterReason = Literal[
-    "invalid_json",
-    "schema",
-    "too_large",
-    "unknown_source",
-    "unknown_call",
-    "call_ended",
-    "unknown_request",
-    "request_timeout",
-    "tool_mismatch",
-    "template_error",
-    "role_refused",
-    "rate_limited",
-    "misrouted",
-    "no_backend",
-    "internal_error",
-]
-"""Why the streams stage dead-letters a record (``RecordError`` reasons included)."""
+DeadLetterReason = Reason
+"""Why the streams stage dead-letters a record: one of the reasons every stage shares
+(``callstream.records.deadletter``), which ``dlq replay --reason`` offers."""
 
 DropReason = Literal["duplicate", "not_injected", "lifecycle_after_end", "request_timeout"]
 """Why an input produced nothing, without being an error (counted, not dead-lettered)."""

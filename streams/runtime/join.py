@@ -47,6 +47,7 @@ from streams.runtime.checkpoint import Checkpointing, Offsets
 from streams.runtime.records import raw_record
 from streams.runtime.restore import Restorer
 from streams.runtime.store import TABLE_NAMES, TableStore, changelog_records
+from streams.runtime.subscribed import run_subscribed
 from streams.state.deadlines import Deadlines
 from streams.wire import Wire
 
@@ -102,19 +103,11 @@ class JoinLoop:
 
     def run(self, stop: threading.Event) -> None:
         """Poll and decide until ``stop`` is set; then settle, commit and close."""
-        self._consumer.subscribe(
-            [self._driver],
-            on_assign=self._on_assign,
-            on_revoke=self._on_revoke,
-            on_lost=self._on_lost,
-        )
-        try:
-            while not stop.is_set():
-                self.step()
-            self._checkpoint.settle()
-        finally:
-            self._consumer.close()  # revokes (and so settles) whatever is still assigned
-            log.info("join_stopped")
+        run_subscribed(self._consumer, [self._driver], self, stop, name="join")
+
+    def settle(self) -> None:
+        """Produce, acknowledge and commit everything decided so far."""
+        self._checkpoint.settle()
 
     def step(self) -> None:
         """One turn: restore what was assigned, decide one batch, tick if due, commit."""
@@ -195,7 +188,7 @@ class JoinLoop:
     def _expand(self, partitions: Iterable[int]) -> list[TopicPartition]:
         return [TopicPartition(topic, p) for p in partitions for topic in self._inputs]
 
-    def _on_assign(self, consumer: Consumer, assigned: list[TopicPartition]) -> None:
+    def on_assign(self, consumer: Consumer, assigned: list[TopicPartition]) -> None:
         partitions = sorted(tp.partition for tp in assigned)
         extended = self._expand(partitions)
         consumer.incremental_assign(extended)
@@ -227,7 +220,7 @@ class JoinLoop:
         owned = sorted(self._ready)
         self._health.set("joined", True, f"owns partitions {owned}")
 
-    def _on_revoke(self, consumer: Consumer, revoked: list[TopicPartition]) -> None:
+    def on_revoke(self, consumer: Consumer, revoked: list[TopicPartition]) -> None:
         partitions = sorted(tp.partition for tp in revoked)
         if not partitions:
             return
@@ -237,7 +230,7 @@ class JoinLoop:
         consumer.incremental_unassign(extended)
         self._accounting.rebalance("revoked", partitions)
 
-    def _on_lost(self, consumer: Consumer, lost: list[TopicPartition]) -> None:
+    def on_lost(self, consumer: Consumer, lost: list[TopicPartition]) -> None:
         partitions = sorted(tp.partition for tp in lost)
         extended = self._expand(partitions)
         self._checkpoint.forget([(tp.topic, tp.partition) for tp in extended])

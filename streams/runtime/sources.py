@@ -22,6 +22,7 @@ from streams.correlation.sources import route_source_record
 from streams.decide.rules import Rules
 from streams.runtime.accounting import Accounting
 from streams.runtime.checkpoint import Checkpointing, Offsets
+from streams.runtime.subscribed import run_subscribed
 from streams.state.held import Origin
 from streams.wire import Wire
 
@@ -58,19 +59,11 @@ class SourcesLoop:
 
     def run(self, stop: threading.Event) -> None:
         """Route until ``stop`` is set; then commit and close."""
-        self._consumer.subscribe(
-            sorted(set(self._source_of)),
-            on_assign=self._on_assign,
-            on_revoke=self._on_revoke,
-            on_lost=self._on_lost,
-        )
-        try:
-            while not stop.is_set():
-                self.step()
-            self._checkpoint.settle()
-        finally:
-            self._consumer.close()
-            log.info("sources_stopped")
+        run_subscribed(self._consumer, sorted(set(self._source_of)), self, stop, name="sources")
+
+    def settle(self) -> None:
+        """Produce, acknowledge and commit everything decided so far."""
+        self._checkpoint.settle()
 
     def step(self) -> None:
         first = self._consumer.poll(self._poll_s)
@@ -111,11 +104,11 @@ class SourcesLoop:
         self._accounting.outputs(outputs, self._clock())
         self._checkpoint.poll()
 
-    def _on_assign(self, _: Consumer, assigned: list[TopicPartition]) -> None:
+    def on_assign(self, _: Consumer, assigned: list[TopicPartition]) -> None:
         self._joined()  # the first assignment (even an empty one) means the group has us
 
-    def _on_revoke(self, _: Consumer, revoked: list[TopicPartition]) -> None:
+    def on_revoke(self, _: Consumer, revoked: list[TopicPartition]) -> None:
         self._checkpoint.settle([(tp.topic, tp.partition) for tp in revoked])
 
-    def _on_lost(self, _: Consumer, lost: list[TopicPartition]) -> None:
+    def on_lost(self, _: Consumer, lost: list[TopicPartition]) -> None:
         self._checkpoint.forget([(tp.topic, tp.partition) for tp in lost])

@@ -8,6 +8,7 @@ import logging
 import pytest
 import structlog
 
+from callstream.kafka.config import LibrdkafkaLog
 from callstream.logs import REDACTED, configure_logging
 
 pytestmark = pytest.mark.usefixtures("restore_logging")
@@ -73,3 +74,24 @@ def test_a_logger_cached_before_a_reconfiguration_is_still_captured() -> None:
     with structlog.testing.capture_logs() as logs:
         early.info("seen")
     assert [line["event"] for line in logs] == ["seen"]
+
+
+def test_librdkafka_lines_are_rate_limited_per_facility(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A broker outage's reconnect reports: one line per facility, then a count of the rest."""
+    configure_logging()
+    clock = [0.0]
+    log = LibrdkafkaLog(interval_s=30.0, clock=lambda: clock[0])
+    for _ in range(500):
+        log.log(logging.ERROR, "%s [%s] %s", "FAIL", "rdkafka#consumer-1", "Connect failed")
+    log.log(logging.WARNING, "%s [%s] %s", "REQTMOUT", "rdkafka#consumer-1", "timed out")
+    clock[0] = 31.0
+    log.log(logging.ERROR, "%s [%s] %s", "FAIL", "rdkafka#consumer-1", "Connect failed")
+    lines = _lines(capsys.readouterr().err)
+    assert [(line["event"].split(" ")[0], line.get("repeats")) for line in lines] == [
+        ("FAIL", None),
+        ("REQTMOUT", None),
+        ("FAIL", 499),
+    ]
+    assert all(line["logger"] == "librdkafka" for line in lines)

@@ -15,7 +15,7 @@ ENV_VARS = [
     "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD", "TELNYX_API_KEY", "TELNYX_BASE_URL",
     "TELNYX_PUBLIC_KEY", "CALLSTREAM_CONFIG", "CALLSTREAM_TOPIC_PREFIX",
     "CALLSTREAM_INGRESS_TOKEN", "CALLSTREAM_TOKEN_CRM", "CALLSTREAM_TOKEN_FRAUD",
-    "CALLSTREAM_TOKEN_TICKETING", "CALLSTREAM_LOG_LEVEL",
+    "CALLSTREAM_TOKEN_TICKETING", "CALLSTREAM_LOG_LEVEL", "CALLSTREAM_KAFKA_WAIT_S",
 ]  # fmt: skip
 
 
@@ -44,15 +44,61 @@ def test_defaults() -> None:
         ("CALLSTREAM_TOPIC_PREFIX", "bad prefix/", "CALLSTREAM_TOPIC_PREFIX"),
         ("CALLSTREAM_LOG_LEVEL", "LOUD", "CALLSTREAM_LOG_LEVEL"),
         ("KAFKA_SECURITY_PROTOCOL", "SASL_SSL", "KAFKA_SASL_MECHANISM"),
+        ("KAFKA_BOOTSTRAP_SERVERS", "not-a-host:notaport", "KAFKA_BOOTSTRAP_SERVERS"),
+        ("KAFKA_BOOTSTRAP_SERVERS", "broker1:9092,", "''"),
+        ("KAFKA_BOOTSTRAP_SERVERS", "broker1:99999", "broker1:99999"),
+        ("KAFKA_BOOTSTRAP_SERVERS", "broker 1:9092", "KAFKA_BOOTSTRAP_SERVERS"),
+        ("KAFKA_BOOTSTRAP_SERVERS", "", "set but empty"),
+        ("KAFKA_BOOTSTRAP_SERVERS", "   ", "KAFKA_BOOTSTRAP_SERVERS"),
+        ("CALLSTREAM_KAFKA_WAIT_S", "0", "CALLSTREAM_KAFKA_WAIT_S"),
     ],
 )
 def test_bad_variables_are_named(
     monkeypatch: pytest.MonkeyPatch, name: str, value: str, mentions: str
 ) -> None:
-    """A bad value fails at start with the variable's name in the message."""
+    """A bad value fails at start, in one line, with the variable's name in the message."""
     monkeypatch.setenv(name, value)
-    with pytest.raises(ConfigError, match=mentions):
+    with pytest.raises(ConfigError, match=mentions) as caught:
         load_settings()
+    assert "\n" not in str(caught.value)
+
+
+def test_several_bad_variables_are_listed_together(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every fault at once, a line each under a heading."""
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "")
+    monkeypatch.setenv("CALLSTREAM_LOG_LEVEL", "LOUD")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value).splitlines()[0] == "environment: 2 invalid variable(s)"
+    assert [line.split(":")[0].strip() for line in str(caught.value).splitlines()[1:]] == [
+        "KAFKA_BOOTSTRAP_SERVERS",
+        "CALLSTREAM_LOG_LEVEL",
+    ]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "127.0.0.1:9092",
+        "broker-1.example.com:9093,broker-2.example.com:9093",
+        "kafka:9092, kafka-2:9092",
+        "SASL_SSL://broker.example.com:9094",
+        "[::1]:9092",
+        "broker",
+    ],
+)
+def test_bootstrap_lists_librdkafka_reads_are_accepted(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """Host names, addresses, IPv6 in brackets, a scheme, a missing port (librdkafka: 9092)."""
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", value)
+    assert load_settings().env.kafka_bootstrap_servers == value
+
+
+def test_log_level_is_read_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``debug`` means DEBUG, as every logging tool reads it."""
+    monkeypatch.setenv("CALLSTREAM_LOG_LEVEL", "debug")
+    assert load_settings().env.callstream_log_level == "DEBUG"
 
 
 def test_config_file_errors_surface(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -21,9 +21,9 @@ from devkit.dev.pipeline import LocalPipeline
 from devkit.emulator import FaultRule, Faults
 
 RESTART_AFTER_S = 2.0
+"""How long a killed service stays down before it is started again."""
 HELD_TIMEOUT_S = 10.0
 """How long a kill with replies in flight waits for the remote to hold a first reply."""
-"""How long a killed service stays down before it is started again."""
 
 
 def broker_outage(broker: OwnedBroker, outage_s: float = 10.0) -> Fault:

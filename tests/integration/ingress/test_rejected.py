@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import socket
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -39,7 +40,11 @@ def _replayed(body: bytes) -> dict[str, str]:
 
 
 # path, headers, body, status, error code
-CASES: dict[str, tuple[str, dict[str, str], bytes, int, str]] = {
+# A signed case's headers are made when its test runs, not at import: a timestamp taken at
+# collection would drift out of (or into) the tolerance before a long suite reaches it.
+Headers = dict[str, str] | Callable[[], dict[str, str]]
+
+CASES: dict[str, tuple[str, Headers, bytes, int, str]] = {
     "tool without call id header": ("/tools/t", AUTH | JSON, b"{}", 400, "missing_header"),
     "tool body not JSON": ("/tools/t", AUTH | JSON | CALL, b"order=1", 400, "invalid_json"),
     "tool body a JSON array": ("/tools/t", AUTH | JSON | CALL, b"[1, 2]", 400, "not_an_object"),
@@ -111,35 +116,35 @@ CASES: dict[str, tuple[str, dict[str, str], bytes, int, str]] = {
     "webhook unsigned": ("/webhooks/telnyx", JSON, WEBHOOK, 401, "invalid_signature"),
     "webhook signed for another body": (
         "/webhooks/telnyx",
-        _signed(WEBHOOK + b" "),
+        lambda: _signed(WEBHOOK + b" "),
         WEBHOOK,
         401,
         "invalid_signature",
     ),
     "webhook signed ten minutes ago": (
         "/webhooks/telnyx",
-        _signed(WEBHOOK, age_s=600),
+        lambda: _signed(WEBHOOK, age_s=600),
         WEBHOOK,
         401,
         "invalid_signature",
     ),
     "webhook signed by another key": (
         "/webhooks/telnyx",
-        _signed(WEBHOOK, key=SigningKey.generate()),
+        lambda: _signed(WEBHOOK, key=SigningKey.generate()),
         WEBHOOK,
         401,
         "invalid_signature",
     ),
     "webhook replayed with a new timestamp": (
         "/webhooks/telnyx",
-        _replayed(WEBHOOK),
+        lambda: _replayed(WEBHOOK),
         WEBHOOK,
         401,
         "invalid_signature",
     ),
     "webhook signed ten minutes ahead": (
         "/webhooks/telnyx",
-        _signed(WEBHOOK, age_s=-600),
+        lambda: _signed(WEBHOOK, age_s=-600),
         WEBHOOK,
         401,
         "invalid_signature",
@@ -235,7 +240,8 @@ CASES: dict[str, tuple[str, dict[str, str], bytes, int, str]] = {
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_rejected_request_publishes_nothing(ingress: RunningIngress, case: str) -> None:
     """The documented status and error code, as JSON, and no record on any ingress topic."""
-    path, headers, body, status, code = CASES[case]
+    path, made, body, status, code = CASES[case]
+    headers = made() if callable(made) else made
     before = ingress.published()
     # Header values travel as latin-1 octets, as a real client would send them.
     raw_headers = {name: value.encode("latin-1") for name, value in headers.items()}

@@ -18,6 +18,15 @@ def test_help_lists_the_commands() -> None:
         assert command in result.output
 
 
+def test_help_never_cuts_a_description_short() -> None:
+    """Each command's first sentence is shown whole (wrapped), never ended with '...'."""
+    result = CliRunner().invoke(main, ["--help"], terminal_width=80)
+    commands = result.output.split("Commands:", 1)[1]
+    assert "..." not in commands
+    flat = " ".join(result.output.split())
+    assert "answer only once Kafka holds them." in flat
+
+
 def test_bad_config_exits_2_with_the_field(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """A misconfiguration is reported once, naming the field, with exit code 2."""
     bad = tmp_path / "c.yaml"

@@ -396,7 +396,12 @@ async def test_requests_are_counted_by_route_template(served: Served) -> None:
     await client.post(f"/calls/{CALL}/messages", json={"content": "x"}, headers=AUTH)
     await client.get("/no/such/path/v3:secret-call")
     await client.request("BREW", "/tools/t")
+    await client.get("/openapi.json")
+    await client.get("/docs")
     sample = metrics.registry.get_sample_value
+    for documentation in ("/openapi.json", "/docs"):
+        labels = {"route": documentation, "method": "GET", "status": "200"}
+        assert sample("callstream_ingress_requests_total", labels) == 1.0
     assert (
         sample(
             "callstream_ingress_requests_total",

@@ -97,3 +97,25 @@ def test_an_ended_call_cannot_be_restarted_and_hangup_is_idempotent() -> None:
         book.start("v3:a")
     with pytest.raises(KeyError):
         book.hang_up("v3:never")
+
+
+def test_text_transcript_lists_each_message_in_order() -> None:
+    """``?format=text``: the call, then each applied command's messages, multi-line indented."""
+    from devkit.emulator.calls import Call, Command
+
+    call = Call("v3:emu-1", started_at=0.0, from_number="+15551230000", to_number="assistant")
+    call.commands += [
+        Command("c1", [{"role": "system", "content": "[ORDER]\norder_id: 1"}], True, None, 1.0),
+        Command("c2", [{"role": "system", "content": "note"}], False, None, 2.0),
+    ]
+    assert call.transcript_text() == (
+        "call v3:emu-1: +15551230000 -> assistant, live\n"
+        "\n#1  (speaks now)\n  system: [ORDER]\n    order_id: 1\n"
+        "\n#2  (context only)\n  system: note\n"
+    )
+    assert Call("v3:emu-2", started_at=0.0).transcript_text().endswith("(no message yet)\n")
+    assert (
+        Call("v3:emu-3", started_at=0.0)
+        .transcript_text()
+        .startswith("call v3:emu-3: ? -> the assistant, live")
+    )

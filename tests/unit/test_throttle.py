@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingress.throttle import LogThrottle
+from callstream.throttle import LogThrottle
 
 
 def test_repeated_client_errors_are_logged_once_an_interval_with_a_count() -> None:
