@@ -23,6 +23,8 @@ _DESCRIPTIONS = {
     400: "malformed: a missing or invalid header, a body that is not a JSON object, "
     "or one that does not match the schema",
     401: "missing or wrong credentials (bearer token, or webhook signature)",
+    403: "the credentials are good but the request asks for more than their policy allows "
+    "(a supervisor message's role or trigger_response beyond guardrails)",
     404: "unknown tool or source, or a path that names none (e.g. a line break in it)",
     413: "the body is larger than the configured limit",
     415: "the body is declared as something other than JSON",

@@ -31,7 +31,7 @@ from pydantic import SecretStr
 from yarl import URL
 
 from callstream.pathsegment import encode_segment
-from callstream.records import Injection
+from callstream.records import Injection, Message
 from injector.errors import RemoteUnavailable
 from injector.policy import Failure, Reply, Result
 
@@ -129,6 +129,13 @@ def error_codes(body: bytes) -> tuple[str, ...]:
     return tuple(str(e["code"]) for e in errors if isinstance(e, dict) and "code" in e)
 
 
+def _message(message: Message) -> dict[str, str]:
+    # The SDK's ToolMessageParam: a tool message names the tool call it answers.
+    if message.tool_call_id is None:
+        return {"role": message.role, "content": message.content}
+    return {"role": message.role, "content": message.content, "tool_call_id": message.tool_call_id}
+
+
 class AddMessagesClient:
     """Sends one injection to its call through a ``Sender``."""
 
@@ -165,7 +172,7 @@ class AddMessagesClient:
         """The request body: the messages, ``command_id`` = injection id, ``trigger_response``."""
         return json.dumps(
             {
-                "messages": [{"role": m.role, "content": m.content} for m in injection.messages],
+                "messages": [_message(m) for m in injection.messages],
                 "command_id": injection.injection_id,
                 "trigger_response": injection.trigger_response,
             },

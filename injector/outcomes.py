@@ -41,6 +41,8 @@ def delivery_record(
         latency_ms=end_to_end_ms(injection, at) if outcome == "delivered" else None,
         at=at,
         error=error,
+        coalesced=injection.coalesced,
+        full_messages=injection.full_messages,
     )
 
 

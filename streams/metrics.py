@@ -46,6 +46,13 @@ class StreamsMetrics:
             ["source"],
             registry=registry,
         )
+        self.guardrails = Counter(
+            "callstream_streams_guardrails_total",
+            "Guardrail decisions, by source and kind (quoted, neutralised, truncated, "
+            "coalesce_delay, rate_limited, coalesced, urgent_first, role_refused).",
+            ["source", "kind"],
+            registry=registry,
+        )
         self.dead_letters = Counter(
             "callstream_streams_dead_letters_total",
             "Records dead-lettered by the streams stage, by reason.",

@@ -33,6 +33,7 @@ from streams.decide.outputs import (
     IndexUpdate,
     Inject,
     Output,
+    Refused,
     RunTool,
 )
 from streams.partitioning import partition_for
@@ -169,7 +170,7 @@ class Wire:
                 headers = forward_headers("tool_call", output.origin, call=output.call_control_id)
                 call = output.call_control_id
                 record = self._internal(topics.streams_tool_runs, call, output.raw, headers)
-            case Dropped():
+            case Dropped() | Refused():
                 pass
         return record
 

@@ -5,7 +5,9 @@ for the benchmark.
 (``prefixed_config``: the reference's two tools on the demo backends, the
 three sources, their topics prefixed so a re-run on a shared cluster never
 reads another run's events) with a tool that has no backend (the benchmark
-answers it on ``tool-results``, as an enterprise service would).
+answers it on ``tool-results``, as an enterprise service would), unpaced: the
+load sends each call more than the per-call rate limit lets through, and
+matches every event to its own delivery (quoting and caps stay on).
 ``bench_pipeline`` builds the pipeline; its ``stack`` adds and removes
 workers and reads their metrics.
 """
@@ -23,7 +25,7 @@ from callstream.config.services import ProcessingGuarantee
 from callstream.config.tools import ToolSpec
 from callstream.kafka import KafkaConnection
 from callstream.settings import Environment, Settings
-from devkit.dev.config import prefixed_config, without_developer_settings
+from devkit.dev.config import prefixed_config, unpaced, without_developer_settings
 from devkit.dev.pipeline import DevOptions, DevPorts, LocalPipeline
 
 
@@ -37,7 +39,7 @@ def bench_config(
     """The demo configuration with the benchmark's tool and the run's own source topics
     (and, when given, another tool-runner concurrency or processing guarantee than the
     default)."""
-    base = prefixed_config(prefix, partitions=partitions)
+    base = unpaced(prefixed_config(prefix, partitions=partitions))
     tools = dict(base.tools) | {
         BENCH_TOOL: ToolSpec(
             description="answered on tool-results by the benchmark",

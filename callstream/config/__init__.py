@@ -6,6 +6,7 @@ from callstream.config.app import (
     load_config,
     parse_config,
 )
+from callstream.config.guardrails import GuardrailsConfig, RateLimit, Speak
 from callstream.config.messages import MessageSpec, Priority
 from callstream.config.services import (
     IngressConfig,
@@ -20,12 +21,15 @@ from callstream.config.tools import BackendSpec, ToolSpec
 __all__ = [
     "AppConfig",
     "BackendSpec",
+    "GuardrailsConfig",
     "IngressConfig",
     "InjectorConfig",
     "MessageSpec",
     "Priority",
+    "RateLimit",
     "RetrySchedule",
     "SourceSpec",
+    "Speak",
     "StreamsConfig",
     "ToolSpec",
     "TopicsConfig",

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from callstream.config.guardrails import GuardrailsConfig
 from callstream.config.services import (
     IngressConfig,
     InjectorConfig,
@@ -53,6 +54,7 @@ class AppConfig(BaseModel):
     ingress: IngressConfig = IngressConfig()
     streams: StreamsConfig = StreamsConfig()
     injector: InjectorConfig = InjectorConfig()
+    guardrails: GuardrailsConfig = GuardrailsConfig()
     tools: dict[Name, ToolSpec] = Field(
         default_factory=dict,
         description="declared tools; when empty, the ingress accepts any tool name",
@@ -68,6 +70,37 @@ class AppConfig(BaseModel):
                     f"sources {seen[spec.topic]!r} and {name!r} both read topic {spec.topic!r}"
                 )
             seen[spec.topic] = name
+        return self
+
+    @model_validator(mode="after")
+    def _roles_within_policy(self) -> Self:
+        policy = self.guardrails
+        problems = [
+            f"guardrails.roles.{who}: no source of that name is configured"
+            for who in policy.roles
+            if who not in ("tool", "supervisor", "sources") and who not in self.sources
+        ]
+        for name, tool in self.tools.items():
+            if tool.message.role not in policy.roles_for("tool"):
+                problems.append(
+                    f"tools.{name}.message.role: {tool.message.role!r} is not among the roles "
+                    f"tool results may use (guardrails.roles.tool: {policy.roles_for('tool')})"
+                )
+        for name, source in self.sources.items():
+            if name in ("tool", "supervisor"):
+                problems.append(f"sources.{name}: the name is taken by callstream's own inputs")
+            allowed = policy.roles_for(name)
+            rules = {f"events.{kind}": rule for kind, rule in source.events.items()}
+            rules["default"] = source.default
+            for where, rule in rules.items():
+                if rule.inject and rule.role not in allowed:
+                    key = name if name in policy.roles else "sources"
+                    problems.append(
+                        f"sources.{name}.{where}.role: {rule.role!r} is not among the roles "
+                        f"this source may use (guardrails.roles.{key}: {allowed})"
+                    )
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 

@@ -27,7 +27,10 @@ class ToolSpec(BaseModel):
         default=None,
         description="null: an enterprise service answers on the tool-results topic",
     )
-    message: MessageSpec = MessageSpec(trigger_response=True)
+    message: MessageSpec = Field(
+        default_factory=MessageSpec,
+        description="how its result is rendered (speaks now unless set)",
+    )
     pending_timeout_s: PositiveFloat = Field(
         default=120.0, description="how long a request waits for its result before it is given up"
     )

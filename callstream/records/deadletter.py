@@ -28,6 +28,8 @@ Reason = Literal[
     "request_timeout",
     "tool_mismatch",
     "template_error",
+    "role_refused",
+    "rate_limited",
     "misrouted",
     "no_backend",
     "internal_error",

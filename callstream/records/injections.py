@@ -19,7 +19,11 @@ class Injection(Record):
 
     ``cause_at`` is when the cause happened (a tool result completed, an event
     occurred); end-to-end latency is measured from it. ``priority`` is the
-    configured priority of the rule that rendered it.
+    configured priority of the rule that rendered it. The guardrails that
+    shaped it are on the record: ``guardrails`` names each decision (``quoted``,
+    ``neutralised``, ``truncated``, ``rate_limited``, ``coalesced``, ...),
+    ``coalesced`` the causes of the older pending updates it replaced, and
+    ``full_messages`` the messages before a size cap cut them (for audit).
     """
 
     injection_id: NonEmptyStr
@@ -32,10 +36,17 @@ class Injection(Record):
     expires_at: AwareDatetime
     cause_at: AwareDatetime | None = None
     priority: Priority = "normal"
+    guardrails: list[str] = Field(default_factory=list)
+    coalesced: list[str] = Field(default_factory=list)
+    full_messages: list[Message] | None = None
 
 
 class Delivery(Record):
-    """``deliveries``: the final outcome of one injection."""
+    """``deliveries``: the final outcome of one injection.
+
+    ``coalesced`` and ``full_messages`` are copied from the injection, so the
+    audit trail of what was replaced or cut survives with the outcome.
+    """
 
     injection_id: NonEmptyStr
     call_control_id: CallControlId
@@ -45,3 +56,5 @@ class Delivery(Record):
     latency_ms: NonNegativeFloat | None = None
     at: AwareDatetime
     error: str | None = None
+    coalesced: list[str] = Field(default_factory=list)
+    full_messages: list[Message] | None = None

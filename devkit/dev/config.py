@@ -5,7 +5,9 @@
 reference scenario's two tools on the demo backends, the three sources).
 ``prefixed_config`` is the same under a run's own topic prefix, for the
 end-to-end tests, the fault suite and the benchmark, which also start from
-an environment ``without_developer_settings``.
+an environment ``without_developer_settings``. ``unpaced`` turns the per-call
+rate limit and coalescing off, for the fault suite and the benchmark: they
+send every call more than a person could follow, and count each item.
 """
 
 from __future__ import annotations
@@ -32,6 +34,13 @@ def prefixed_config(prefix: str, *, partitions: int) -> AppConfig:
     }
     topics = base.topics.model_copy(update={"partitions": partitions})
     return base.model_copy(update={"sources": sources, "topics": topics})
+
+
+def unpaced(config: AppConfig) -> AppConfig:
+    """``config`` with ``guardrails.rate: null``: every injection goes at once, none coalesced
+    (quoting, roles and size caps stay on)."""
+    guardrails = config.guardrails.model_copy(update={"rate": None})
+    return config.model_copy(update={"guardrails": guardrails})
 
 
 # What a developer may have set that would change what a local run does; runs that set

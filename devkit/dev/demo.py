@@ -52,6 +52,16 @@ def report(outcome: Outcome, json_path: Path, echo: Echo) -> bool:
     """Print the timeline and the verdict, write the JSON; True when all held."""
     echo(f"\nTimeline of call {outcome.call_control_id}  ({LEGEND})")
     echo(render_table(outcome.rows, start=outcome.started_at))
+    if outcome.guardrails:
+        echo("\nGuardrails (from the injection records):")
+        for line in outcome.guardrails:
+            echo(f"  {line}")
+    quoted = [row for row in outcome.rows if row.kind == "delivered" and "<<<DATA" in row.text]
+    crm = [row for row in quoted if row.source.startswith("crm")]
+    if crm:
+        echo(f"\nWhat the assistant received for the CRM updates ({crm[0].source}):")
+        for line in crm[0].text.split("\n"):
+            echo(f"  | {line}")
     json_path.write_text(
         to_json(
             outcome.rows,

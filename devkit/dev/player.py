@@ -58,6 +58,8 @@ class Outcome:
     started_at: float
     rows: list[Row] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    guardrails: list[str] = field(default_factory=list)
+    """One line per injection a guardrail shaped beyond quoting (from its record)."""
 
     @property
     def ok(self) -> bool:
@@ -118,6 +120,7 @@ class ScenarioPlayer:
         self._observe = observe
         self._run = uuid.uuid4().hex[:10]
         self._tools_by_request: dict[str, str] = {}
+        self._notes: list[str] = []
 
     def play(self) -> Outcome:
         topics = self._target.topics
@@ -163,9 +166,10 @@ class ScenarioPlayer:
             at = time.time()
             when = datetime.fromtimestamp(at, UTC)
             if step.channel == "http-event":
-                self._post(http, "/events/crm", scenario.crm_event(persona, self._run, when))
-                text = f"profile.updated for {persona.caller_as_crm_writes_it}"
-                rows.append(Row(at, "action", "crm (HTTP)", text))
+                for event in scenario.crm_events(persona, self._run, when):
+                    self._post(http, "/events/crm", event)
+                    text = f"profile.updated for {persona.caller_as_crm_writes_it}"
+                    rows.append(Row(time.time(), "action", "crm (HTTP)", text))
             elif step.channel == "kafka-event":
                 self._produce(producer, scenario.fraud_alert(persona, self._run, when))
                 text = f"fraud.alert for customer {persona.customer_id}"
@@ -192,6 +196,7 @@ class ScenarioPlayer:
             outcome.problems.append(f"the late event was dead-lettered {reason!r}, not call_ended")
         latencies, sources = self._await_records(tail, call, len(injected))
         rows += delivered_rows(injected, latencies=latencies, sources=sources)
+        outcome.guardrails = self._notes
         return outcome
 
     # -- steps ------------------------------------------------------------------------
@@ -244,6 +249,7 @@ class ScenarioPlayer:
         """Latency per injection id (from deliveries) and a source label per injection id."""
         latencies: dict[str, float] = {}
         sources: dict[str, str] = {}
+        notes: dict[str, str] = {}
         topics = self._target.topics
         for _ in self._deadline_loop("the delivery records"):
             tail.drain()
@@ -261,10 +267,26 @@ class ScenarioPlayer:
                     continue
                 if injection.call_control_id == call:
                     sources[injection.injection_id] = self._label(injection)
+                    notes[injection.injection_id] = _guardrails_note(injection)
             if len(latencies) >= count and len(sources) >= count:
                 break
+        self._notes = [note for note in notes.values() if note]
         return latencies, sources
 
     def _label(self, injection: Injection) -> str:
         tool = self._tools_by_request.get(injection.cause_id)
-        return f"tool {tool}" if tool else injection.source
+        label = f"tool {tool}" if tool else injection.source
+        if injection.coalesced:
+            label += f" ({len(injection.coalesced) + 1} coalesced)"
+        return label
+
+
+def _guardrails_note(injection: Injection) -> str:
+    """What the guardrails did to ``injection``, in a line (empty when it was only quoted)."""
+    decisions = [d for d in injection.guardrails if d != "quoted"]
+    if not decisions:
+        return ""
+    note = f"{injection.source} {injection.cause_id}: {', '.join(decisions)}"
+    if injection.coalesced:
+        note += f" (replaced {', '.join(injection.coalesced)})"
+    return note

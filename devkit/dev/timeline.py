@@ -27,10 +27,18 @@ class Row:
     latency_ms: float | None = None
 
 
+_IDS = ("event:", "request:", "customer:", "phone:", "asked:")
+
+
 def summary(text: str, width: int) -> str:
-    """A message in one line: its headline and facts (identifiers and instruction left out)."""
+    """A message in one line: its headline and its quoted facts (the preface, identifiers and
+    instruction left out), or headline and facts of an unquoted message."""
     lines = [line.strip() for line in text.split("\n") if line.strip()]
-    if len(lines) >= 4 and lines[0].startswith("["):
+    if "<<<DATA" in lines and "DATA>>>" in lines:
+        data = lines[lines.index("<<<DATA") + 1 : lines.index("DATA>>>")]
+        facts = [fact for fact in data if not fact.startswith(_IDS)]
+        line = f"{lines[0]} <<<{' | '.join(facts)}>>>"
+    elif len(lines) >= 4 and lines[0].startswith("["):
         line = f"{lines[0]} " + ", ".join(lines[2:-1])
     else:
         line = " ".join(lines)

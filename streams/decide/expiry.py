@@ -12,7 +12,9 @@ calls whose ``next_deadline`` has passed:
 * an ended call keeps its full record for ``ended_call_retention_s``, then
   shrinks to a tombstone (still dead, still de-duplicating) until
   ``dedupe_ttl_s`` after its end, then is forgotten;
-* a call that was never proven and holds nothing any more is forgotten.
+* a call that was never proven and holds nothing any more is forgotten;
+* injections waiting in a live call's outbox are sent when their time and the
+  call's rate window allow (``decide.pacing``).
 
 Pure, like the rest of ``streams.decide``.
 """
@@ -20,6 +22,7 @@ Pure, like the rest of ``streams.decide``.
 from __future__ import annotations
 
 from streams.correlation.learn import keys_of
+from streams.decide import pacing
 from streams.decide.calls import Decision
 from streams.decide.lifecycle import end
 from streams.decide.outputs import DeadLetterOut, Dropped, IndexUpdate, Output
@@ -37,6 +40,11 @@ def next_deadline(state: CallState, rules: Rules) -> float:
         pending.registered + rules.tool(pending.tool).pending_timeout_s
         for pending in state.pending.values()
     )
+    rate = rules.guardrails.rate
+    if state.outbox and rate is not None:
+        send = pacing.next_send(state, rate)
+        if send is not None:
+            times.append(send)
     if state.live:
         times.append(state.last_seen + config.max_call_idle_s)
     elif state.status == "ended":
@@ -70,6 +78,8 @@ def expire(state: CallState, call: str, rules: Rules, now: float) -> Decision:
         else:
             out.append(Dropped("request_timeout", "tool_call", call))
     new = evolve(state, held=tuple(kept), pending=pending, seen=seen)
+    if new.outbox and new.live and rules.guardrails.rate is not None:
+        new = pacing.drain(new, rules.guardrails.rate, now, out)
     if new.live and new.last_seen + config.max_call_idle_s <= now:
         new = end(new, call, "idle", now, out, seen_limit=config.max_seen_ids_per_call)
     ended_at = new.ended_at or new.last_seen

@@ -18,7 +18,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from callstream.ids import injection_id
-from callstream.records import Injection, Message, Priority
+from callstream.records import Injection, Priority
+from streams.render.messages import Rendered
 
 
 def at(seconds: float) -> datetime:
@@ -32,19 +33,22 @@ def build(
     cause_key: str,
     cause_id: str,
     call_control_id: str,
-    message: Message,
+    rendered: Rendered,
     trigger_response: bool,
     cause_at: datetime,
     now: float,
     ttl_s: float,
     priority: Priority = "normal",
 ) -> Injection:
-    """The injection of ``message`` into ``call_control_id``, caused by ``cause_key``."""
+    """The injection of ``rendered`` into ``call_control_id``, caused by ``cause_key``; the
+    guardrails that shaped the message are on the record, with its uncut text if it was cut."""
     created = at(now)
     return Injection(
         injection_id=injection_id(source, cause_key),
         call_control_id=call_control_id,
-        messages=[message],
+        messages=[rendered.message],
+        guardrails=list(rendered.decisions),
+        full_messages=None if rendered.full is None else [rendered.full],
         trigger_response=trigger_response,
         source=source,
         cause_id=cause_id,

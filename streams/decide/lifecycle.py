@@ -20,6 +20,7 @@ from streams.decide.seen import remember
 from streams.state.calls import RANK, CallState, Status
 from streams.state.evolve import evolve
 from streams.state.held import Held
+from streams.state.outbox import Queued
 
 ENDING = frozenset({"call.hangup", "call.conversation.ended"})
 ANSWERING = frozenset({"call.answered", "call.conversation.created", "call.bridged"})
@@ -64,7 +65,8 @@ def end(
     *,
     seen_limit: int,
 ) -> CallState:
-    """``state`` ended now: pending requests are dropped, held results dead-lettered."""
+    """``state`` ended now: pending requests are dropped, held results and the injections
+    still waiting in its outbox dead-lettered (with the causes they had coalesced)."""
     if state.over:
         return state
     # Also for a call that never went live (its hangup came first): the index then
@@ -75,6 +77,11 @@ def end(
         call_ended(held, call_control_id, f"the call ended ({reason}) before its tool request")
         for held in waiting
     )
+    for queued in state.outbox:
+        also = queued.injection.coalesced
+        note = f" (it had replaced {', '.join(also)})" if also else ""
+        error = f"the call ended ({reason}) while this update waited its turn{note}"
+        out.append(call_ended(queued, call_control_id, error))
     seen = state.seen
     for held in waiting:  # their fate is decided: a duplicate of one changes nothing
         seen = remember(seen, held.digest, seen_limit)
@@ -86,14 +93,16 @@ def end(
         pending={},
         held=tuple(held for held in state.held if held.waits != "request"),
         seen=seen,
+        outbox=(),
+        sent=(),
     )
 
 
-def call_ended(held: Held, call_control_id: str, error: str) -> DeadLetterOut:
-    """The dead letter of a held record whose call ended."""
+def call_ended(waiting: Held | Queued, call_control_id: str, error: str) -> DeadLetterOut:
+    """The dead letter of a held record, or of an injection still waiting, whose call ended."""
     return DeadLetterOut(
-        raw=held.raw,
-        origin=held.origin,
+        raw=waiting.raw,
+        origin=waiting.origin,
         reason="call_ended",
         error=error,
         call_control_id=call_control_id,

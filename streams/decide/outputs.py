@@ -94,4 +94,22 @@ class Dropped:
     call_control_id: str | None
 
 
-Output = Inject | DeadLetterOut | IndexUpdate | ForwardToCall | ForwardToKey | RunTool | Dropped
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A guardrail refused an input outright (its dead letter goes out beside this); counted
+    by source and kind with the decisions that shaped injections, never sent."""
+
+    source: str
+    kind: Literal["role_refused", "rate_limited"]
+
+
+Output = (
+    Inject
+    | DeadLetterOut
+    | IndexUpdate
+    | ForwardToCall
+    | ForwardToKey
+    | RunTool
+    | Dropped
+    | Refused
+)

@@ -9,7 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from callstream.config import AppConfig, MessageSpec, SourceSpec, StreamsConfig, ToolSpec
+from callstream.config import (
+    AppConfig,
+    GuardrailsConfig,
+    MessageSpec,
+    SourceSpec,
+    StreamsConfig,
+    ToolSpec,
+)
 from streams.render.messages import Renderer
 
 DEFAULT_TOOL = ToolSpec()
@@ -23,11 +30,18 @@ class Rules:
     streams: StreamsConfig = field(default_factory=StreamsConfig)
     tools: Mapping[str, ToolSpec] = field(default_factory=dict)
     sources: Mapping[str, SourceSpec] = field(default_factory=dict)
+    guardrails: GuardrailsConfig = field(default_factory=GuardrailsConfig)
     renderer: Renderer = field(default_factory=Renderer)
 
     @classmethod
     def from_config(cls, config: AppConfig) -> Rules:
-        return cls(streams=config.streams, tools=config.tools, sources=config.sources)
+        return cls(
+            streams=config.streams,
+            tools=config.tools,
+            sources=config.sources,
+            guardrails=config.guardrails,
+            renderer=Renderer(limit=config.guardrails.message_limit),
+        )
 
     def tool(self, name: str) -> ToolSpec:
         return self.tools.get(name, DEFAULT_TOOL)
@@ -37,3 +51,8 @@ class Rules:
         if spec is None:
             return MessageSpec(inject=False)
         return spec.rule_for(event_type)
+
+    def known_type(self, source: str, event_type: str) -> bool:
+        """Whether ``event_type`` has a rule of its own (so it is configuration, not data)."""
+        spec = self.sources.get(source)
+        return spec is not None and event_type in spec.events

@@ -14,15 +14,16 @@
 from __future__ import annotations
 
 from streams.correlation.learn import learn
-from streams.decide import injections
+from streams.decide import injections, pacing
 from streams.decide.inputs import ToolCallIn, ToolResultIn
 from streams.decide.lifecycle import go_live, new_call
-from streams.decide.outputs import Dropped, Inject, RunTool
+from streams.decide.outputs import Dropped, RunTool
 from streams.decide.seen import digest
 from streams.decide.step import Step, dead_letter, flush, hold, remembered, revive
 from streams.errors import RenderError
 from streams.state.calls import CallState, Pending
 from streams.state.evolve import evolve
+from streams.state.outbox import Queued
 
 
 def _plain_id(value: object) -> str | None:
@@ -84,31 +85,31 @@ def tool_result(
     remaining = {rid: p for rid, p in state.pending.items() if rid != result.request_id}
     state = evolve(state, last_seen=step.now, pending=remaining)
     state = remembered(state, seen_as, step)
-    _inject(state, item, pending, step)
-    return state
+    return _inject(state, item, pending, step)
 
 
-def _inject(state: CallState, item: ToolResultIn, pending: Pending, step: Step) -> None:
+def _inject(state: CallState, item: ToolResultIn, pending: Pending, step: Step) -> CallState:
     result, rules = item.record, step.rules
     spec = rules.tool(pending.tool).message
     if not spec.inject:
         step.out.append(Dropped("not_injected", item.kind, item.call_control_id))
-        return
+        return state
     try:
-        message = rules.renderer.tool_result(result, spec, pending.arguments, state)
+        rendered = rules.renderer.tool_result(result, spec, pending.arguments, state)
     except RenderError as exc:
         step.out.append(dead_letter(item, "template_error", str(exc)))
-        return
+        return state
     injection = injections.build(
         source="tool",
         cause_key=result.request_id,
         cause_id=result.request_id,
         call_control_id=item.call_control_id,
-        message=message,
-        trigger_response=spec.trigger_response,
+        rendered=rendered,
+        trigger_response=spec.speaks_now(default=True),
         cause_at=result.completed_at,
         now=step.now,
         ttl_s=rules.streams.injection_ttl_s,
         priority=spec.priority,
     )
-    step.out.append(Inject(injection, item.origin))
+    # Each result answers its own request: no subject, never coalesced.
+    return pacing.offer(state, Queued(injection, item.raw, item.origin, None, step.now), step)

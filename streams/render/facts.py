@@ -54,17 +54,27 @@ def _walk(prefix: str, value: Any, depth: int) -> Iterator[tuple[str, str]]:
         yield prefix, one_line(value)
 
 
-def fact_lines(value: Any) -> list[str]:
-    """The facts in ``value`` as ``key: value`` lines (a bare value as ``result: ...``)."""
+def fact_pairs(value: Any) -> list[tuple[str, str]]:
+    """The facts in ``value`` as ``(key, text)`` pairs (a bare value as ``result``), bounded."""
     if value is None or (isinstance(value, dict | list) and not value):
         return []
-    lines: list[str] = []
+    pairs: list[tuple[str, str]] = []
     for key, text in _walk("", value, 0):
-        if len(lines) == MAX_LINES:
-            lines.append("(more details omitted)")
+        if len(pairs) == MAX_LINES:
+            pairs.append(("", "(more details omitted)"))
             break
-        lines.append(f"{key or 'result'}: {text}")
-    return lines
+        pairs.append((key or "result", text))
+    return pairs
+
+
+def line(key: str, text: str) -> str:
+    """One fact as its line (the bound's marker has no key)."""
+    return f"{key}: {text}" if key else text
+
+
+def fact_lines(value: Any) -> list[str]:
+    """The facts in ``value`` as ``key: value`` lines (a bare value as ``result: ...``)."""
+    return [line(key, text) for key, text in fact_pairs(value)]
 
 
 def identifiers(values: Mapping[str, Any]) -> str:

@@ -2,7 +2,10 @@
 
 Event data only ever enters a template as *variables*, never as template
 source, so ``{{ ... }}`` inside a CRM field renders as those characters and
-nothing more. The environment is Jinja2's ``ImmutableSandboxedEnvironment``
+nothing more. Every value a template prints is data: it is quoted inline,
+«like this», neutralised as data-block lines are (``quote.neutralise``), so
+the template's own text is the only operator text in its output. The
+environment is Jinja2's ``ImmutableSandboxedEnvironment``
 (no attribute access to internals, no mutation of the data), undefined names
 are errors (``StrictUndefined``: a template that names a field the event does
 not have fails loudly; ``| default(...)`` is the way to make a field optional),
@@ -19,8 +22,14 @@ from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from streams.errors import RenderError
+from streams.render.quote import neutralise
 
 MAX_RENDERED_CHARS = 8000
+
+
+def _quoted(value: Any) -> str:
+    """How a template prints any value: neutralised, on one line, between « and »."""
+    return f"«{neutralise(str(value))}»"
 
 
 class Templates:
@@ -31,6 +40,7 @@ class Templates:
             undefined=StrictUndefined,
             autoescape=False,  # plain text for a language model, not HTML
             keep_trailing_newline=False,
+            finalize=_quoted,
         )
         self._compiled: dict[str, Template] = {}
 

@@ -3,6 +3,10 @@
 Counts only: nothing here changes what happens to a record. Every dead letter
 is logged once with its ids and reason; injections are logged at debug
 (they are many, and each is also a record on ``callstream.deliveries``).
+Every guardrail decision is counted by source and kind (a coalesced
+injection counts once per cause it replaced); an injection that a guardrail
+changed beyond quoting (cut, neutralised, held, coalesced) is logged once, at
+info, with its ids and the decisions, which its record also lists.
 """
 
 from __future__ import annotations
@@ -11,18 +15,32 @@ from collections.abc import Sequence
 
 import structlog
 
+from callstream.records import Injection
 from streams.batch import BatchResult, RawRecord
-from streams.decide.outputs import DeadLetterOut, Dropped, Inject, Output
+from streams.decide.outputs import DeadLetterOut, Dropped, Inject, Output, Refused
 from streams.metrics import StreamsMetrics
 from streams.runtime.restore import RestoreReport
 from streams.state.deadlines import Deadlines
 
 log = structlog.get_logger(__name__)
 
+_ROUTINE = frozenset({"quoted"})
+"""Decisions every message of data gets: counted, not logged."""
+
 STATUS_LABELS: dict[str, tuple[str, ...]] = {
     "calls": ("unknown", "ringing", "active", "ended", "gone", "corrupt"),
     "index": ("keys", "held", "corrupt"),
 }
+
+
+def _ids(injection: Injection) -> dict[str, str]:
+    """What every log line about an injection names."""
+    return {
+        "call_control_id": injection.call_control_id,
+        "injection_id": injection.injection_id,
+        "source": injection.source,
+        "cause_id": injection.cause_id,
+    }
 
 
 class Accounting:
@@ -51,13 +69,9 @@ class Accounting:
                 case Inject(injection=injection, origin=origin):
                     metrics.injections.labels(injection.source).inc()
                     metrics.latency.observe(max(0.0, acked - origin.timestamp))
-                    log.debug(
-                        "injected",
-                        call_control_id=injection.call_control_id,
-                        injection_id=injection.injection_id,
-                        source=injection.source,
-                        cause_id=injection.cause_id,
-                    )
+                    if injection.guardrails:
+                        self._guardrails(injection)
+                    log.debug("injected", **_ids(injection))
                 case DeadLetterOut():
                     metrics.dead_letters.labels(output.reason).inc()
                     log.warning(
@@ -72,8 +86,23 @@ class Accounting:
                     )
                 case Dropped():
                     metrics.dropped.labels(output.reason).inc()
+                case Refused():
+                    metrics.guardrails.labels(output.source, output.kind).inc()
                 case _:
                     pass
+
+    def _guardrails(self, injection: Injection) -> None:
+        counter = self._metrics.guardrails
+        for kind in injection.guardrails:
+            amount = len(injection.coalesced) if kind == "coalesced" else 1
+            counter.labels(injection.source, kind).inc(amount)
+        if not _ROUTINE.issuperset(injection.guardrails):
+            log.info(
+                "guardrails_applied",
+                **_ids(injection),
+                decisions=injection.guardrails,
+                coalesced=injection.coalesced,
+            )
 
     def records_in(self, label: str, count: int) -> None:
         self._metrics.records_in.labels(label).inc(count)

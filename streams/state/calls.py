@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from streams.state.held import Held
+from streams.state.outbox import Queued
 
 Status = Literal["unknown", "ringing", "active", "ended", "gone"]
 
@@ -69,6 +70,10 @@ class CallState:
     """Inputs waiting for this call to be known, or for their tool request, in arrival order."""
     seen: tuple[str, ...] = ()
     """Digests of input ids already applied, oldest first."""
+    outbox: tuple[Queued, ...] = ()
+    """Injections decided but waiting for the call's rate limit (or for newer facts), in order."""
+    sent: tuple[float, ...] = ()
+    """When the injections of the current rate window went out, oldest first."""
 
     @property
     def live(self) -> bool:
@@ -99,6 +104,8 @@ def encode_call(state: CallState) -> bytes:
         },
         "h": [held.to_json() for held in state.held],
         "d": "".join(state.seen),
+        "o": [queued.to_json() for queued in state.outbox],
+        "w": list(state.sent),
     }
     doc.update({key: value for key, value in optional.items() if value})
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
@@ -125,6 +132,8 @@ def decode_call(raw: bytes) -> CallState:
             },
             held=tuple(Held.from_json(item) for item in doc.get("h", ())),
             seen=tuple(digests[i : i + DIGEST_CHARS] for i in range(0, len(digests), DIGEST_CHARS)),
+            outbox=tuple(Queued.from_json(item) for item in doc.get("o", ())),
+            sent=tuple(float(t) for t in doc.get("w", ())),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ValueError(f"not an encoded call state: {exc}") from exc

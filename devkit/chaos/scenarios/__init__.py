@@ -23,7 +23,7 @@ from devkit.chaos.scenarios.base import (
     steady_fault,
 )
 from devkit.chaos.senders import LoadPlan
-from devkit.dev.config import prefixed_config
+from devkit.dev.config import prefixed_config, unpaced
 from devkit.dev.pipeline import DevOptions, DevPorts, LocalPipeline
 
 
@@ -35,10 +35,14 @@ def chaos_pipeline(
     progress: Progress,
 ) -> LocalPipeline:
     """The pipeline the scenarios run against: the demo configuration under the settings'
-    topic prefix (source topics included) on 4 partitions, lookups of 0.5 s, free ports."""
+    topic prefix (source topics included) on 4 partitions, lookups of 0.5 s, free ports.
+
+    Unpaced: the load sends each call an item a second and judges every item by its
+    own token, so coalescing would read as loss (the guardrails' pacing has its own tests).
+    """
     options = DevOptions(
         ports=DevPorts.free(),
-        config=prefixed_config(settings.topics.prefix, partitions=4),
+        config=unpaced(prefixed_config(settings.topics.prefix, partitions=4)),
         orders_delay_s=0.5,
         loyalty_delay_s=0.5,
     )

@@ -26,7 +26,8 @@ from devkit.testing.skips import missing_prerequisite
 def test_every_message_reaches_the_call_once_in_order(
     pipeline: LocalPipeline, tmp_path: Path
 ) -> None:
-    """Both tool results, the CRM update, the fraud alert and the note arrive once, in order."""
+    """Both tool results, the CRM updates (coalesced into one), the fraud alert and the note
+    arrive once, in order."""
     target = pipeline.target
     outcome = ScenarioPlayer(target, timeout_s=90).play()
 
@@ -40,9 +41,14 @@ def test_every_message_reaches_the_call_once_in_order(
         scenario.SUPERVISOR_NOTE,
     ]
     assert [row.source for row in delivered] == [
-        "tool check_loyalty_points", "tool lookup_order_status", "crm", "fraud", "supervisor",
+        "tool check_loyalty_points", "tool lookup_order_status", "crm (3 coalesced)", "fraud",
+        "supervisor",
     ]  # fmt: skip
     assert "ORD-12345" in delivered[1].text
+    assert f"\n{scenario.QUOTED_NOTE}\n" in delivered[2].text  # the newest facts, quoted
+    [note] = [line for line in outcome.guardrails if line.startswith("crm ")]
+    assert "coalesced" in note
+    assert "(replaced crm-" in note
     assert all(row.latency_ms is not None and row.latency_ms >= 0 for row in delivered)
     [dead] = [row for row in outcome.rows if row.kind == "dead-lettered"]
     assert dead.text == "dead-lettered: call_ended"

@@ -34,6 +34,10 @@ streams:
   session_timeout_s: {session_timeout}
   processing_guarantee: {guarantee}
   tick_interval_s: 0.5
+# These tests drive calls far faster than a person could follow (the recovery test sends
+# each call six notes a second) and count every injection; the per-call pacing has its own
+# tests (tests/unit/streams/decide/test_pacing.py, tests/integration/e2e/test_guardrails.py).
+guardrails: {{rate: null}}
 tools:
   lookup_order_status:
     message:

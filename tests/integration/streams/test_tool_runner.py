@@ -95,10 +95,14 @@ def test_backends_are_called_and_their_answers_injected(runner_env: StreamsEnv) 
     assert results["r-ok"].result == {"points": 2500, "customer": "C-42"}
     assert results["r-bad"].status == "error"
     assert results["r-bad"].error == "the backend answered 503 (2 attempts)"
-    assert injections["r-ok"].messages[0].content.splitlines()[:3] == [
-        "[LOYALTY POINTS]",
-        "loyalty_http (request r-ok) for customer_id C-42",
+    lines = injections["r-ok"].messages[0].content.splitlines()
+    assert lines[0] == "[LOYALTY POINTS]"
+    assert lines[2:7] == [
+        "<<<DATA",
+        "request: r-ok",
+        "asked: customer_id C-42",
         "points: 2500",
+        "customer: C-42",
     ]
     assert "could not look that up" in injections["r-bad"].messages[0].content
     paths = sorted(path for path, _, _ in Backend.seen)

@@ -15,8 +15,8 @@ def test_default_config_declares_the_three_demo_sources() -> None:
     config = load_config(None)
     assert set(config.sources) == {"crm", "fraud", "ticketing"}
     assert config.tools == {}
-    assert config.sources["fraud"].rule_for("fraud.alert").trigger_response is True
-    assert config.sources["crm"].rule_for("profile.updated").trigger_response is False
+    assert config.sources["fraud"].rule_for("fraud.alert").speaks_now(default=False) is True
+    assert config.sources["crm"].rule_for("profile.updated").speaks_now(default=True) is False
 
 
 def test_event_types_without_a_rule_are_not_injected_by_default() -> None:
@@ -46,6 +46,20 @@ def test_empty_file_means_all_defaults() -> None:
         ("sources:\n  a: {topic: t, token_env: 'lower'}\n", "token_env"),
         ("injector:\n  retry: {initial_s: 20, max_backoff_s: 1}\n", "initial_s must not exceed"),
         ("sources:\n  a:\n    topic: t\n    events:\n      x: {role: boss}\n", "role"),
+        (
+            "sources:\n  a:\n    topic: t\n    events:\n      x: {role: user}\n",
+            r"sources\.a\.events\.x\.role: 'user' is not among .*guardrails\.roles\.sources",
+        ),
+        ("tools:\n  t:\n    message: {role: developer}\n", r"tools\.t\.message\.role"),
+        ("guardrails:\n  roles: {sources: [system, tool]}\n", r"roles\.sources: 'tool' needs"),
+        ("guardrails:\n  roles: {nosuch: [system]}\n", r"guardrails\.roles\.nosuch"),
+        ("guardrails:\n  max_message_chars: 10\n", r"guardrails\.max_message_chars"),
+        ("guardrails:\n  rate: {window_s: 0}\n", r"guardrails\.rate\.window_s"),
+        ("guardrails:\n  supervisor_speak: [loud]\n", r"guardrails\.supervisor_speak\.0"),
+        (
+            "tools:\n  t:\n    message: {speak: now, trigger_response: false}\n",
+            r"tools\.t\.message.*speak: now contradicts trigger_response: false",
+        ),
     ],
 )
 def test_mistakes_name_their_place(text: str, mentions: str) -> None:
@@ -75,3 +89,15 @@ def test_file_is_read(tmp_path: Path) -> None:
     config = load_config(path)
     assert config.ingress.port == 9000
     assert list(config.tools) == ["lookup"]
+
+
+def test_a_source_may_be_allowed_more_roles_by_name() -> None:
+    """guardrails.roles.<source> widens one source's roles; the other defaults stay."""
+    config = parse_config(
+        "guardrails:\n  roles: {crm: [system, developer]}\n"
+        "sources:\n  crm:\n    topic: t\n    events:\n      x: {role: developer}\n",
+        origin="t",
+    )
+    assert config.guardrails.roles_for("crm") == ["system", "developer"]
+    assert config.guardrails.roles_for("supervisor") == ["system", "developer"]
+    assert config.guardrails.roles_for("fraud") == ["system"]

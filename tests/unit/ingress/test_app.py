@@ -314,10 +314,41 @@ async def test_a_supervisor_message_is_published_for_its_call(served: Served) ->
 
 
 @pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        ({"content": "x", "role": "user"}, "role 'user' is not allowed for supervisor messages"),
+        ({"content": "x", "role": "assistant"}, "role 'assistant' is not allowed"),
+        ({"content": "x", "role": "tool", "tool_call_id": "c-1"}, "role 'tool' is not allowed"),
+    ],
+)
+async def test_a_role_beyond_the_supervisor_policy_is_403_and_nothing_is_published(
+    served: Served, body: dict[str, Any], detail: str
+) -> None:
+    """The token is good, but guardrails.roles.supervisor does not allow that role."""
+    client, publisher, _ = served
+    response = await client.post(f"/calls/{CALL}/messages", json=body, headers=AUTH)
+    assert (response.status_code, response.json()["error"]) == (403, "forbidden")
+    assert detail in response.json()["detail"]
+    assert publisher.records == []
+
+
+async def test_a_developer_message_is_within_the_default_policy(served: Served) -> None:
+    """system and developer are the supervisor's default roles."""
+    client, publisher, _ = served
+    body = {"content": "Keep it short.", "role": "developer"}
+    response = await client.post(f"/calls/{CALL}/messages", json=body, headers=AUTH)
+    assert response.status_code == 202
+    [record] = publisher.records
+    assert decode(SupervisorMessage, record.value).role == "developer"
+
+
+@pytest.mark.parametrize(
     ("body", "mentions"),
     [
         ({"content": ""}, "content"),
         ({"content": "x", "role": "boss"}, "role"),
+        ({"content": "x", "role": "tool"}, "tool_call_id"),
+        ({"content": "x", "tool_call_id": "c-1"}, "only a message with role 'tool'"),
         ({"content": "x", "trigger_reponse": True}, "trigger_reponse"),
         ({"role": "system"}, "content"),
     ],

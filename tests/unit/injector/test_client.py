@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 import pytest
 import telnyx
 from pydantic import SecretStr
 
+from callstream.records import Message
 from injector.client import AddMessagesClient, HttpxSender, error_codes
 from injector.policy import Failure, Reply
 from tests.call_ids import HOSTILE, VALID
@@ -46,8 +48,9 @@ async def test_request_has_path_headers_and_body_the_api_expects() -> None:
     }
 
 
-async def _sdk_request(call_control_id: str) -> httpx.Request:
-    """The request the official SDK sends for this call id (captured, never on the network)."""
+async def _sdk_request(call_control_id: str, **params: Any) -> httpx.Request:
+    """The request the official SDK sends for this call id (captured, never on the network);
+    ``params`` for ``add_ai_assistant_messages``, one system message by default."""
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -62,7 +65,7 @@ async def _sdk_request(call_control_id: str) -> httpx.Request:
         max_retries=0,
     ) as sdk:
         await sdk.calls.actions.add_ai_assistant_messages(
-            call_control_id, messages=[{"role": "system", "content": "x"}]
+            call_control_id, **({"messages": [{"role": "system", "content": "x"}]} | params)
         )
     [request] = seen
     return request
@@ -149,3 +152,31 @@ def test_the_key_stays_out_of_the_repr() -> None:
 def test_error_codes_are_read_leniently(body: bytes, codes: tuple[str, ...]) -> None:
     """Whatever an error body holds, the codes are found or the result is empty."""
     assert error_codes(body) == codes
+
+
+async def test_the_body_is_the_one_the_sdk_sends_tool_messages_included() -> None:
+    """messages (a tool message with its tool_call_id), command_id and trigger_response are
+    shaped exactly as the official SDK shapes them."""
+    messages = [
+        Message(role="system", content="[ORDER] shipped"),
+        Message(role="tool", content='{"ok": true}', tool_call_id="call_42"),
+    ]
+    injection = make_injection(messages=messages, trigger_response=False)
+    sdk_request = await _sdk_request(
+        injection.call_control_id,
+        messages=[
+            {"role": "system", "content": "[ORDER] shipped"},
+            {"role": "tool", "content": '{"ok": true}', "tool_call_id": "call_42"},
+        ],
+        command_id=injection.injection_id,
+        trigger_response=False,
+    )
+    assert json.loads(AddMessagesClient.body_for(injection)) == json.loads(sdk_request.content)
+
+
+def test_a_tool_message_without_its_tool_call_id_is_not_a_message() -> None:
+    """The remote requires tool_call_id on a tool message, so no record can lack it."""
+    with pytest.raises(ValueError, match="tool_call_id"):
+        Message(role="tool", content="x")
+    with pytest.raises(ValueError, match="only a message with role 'tool'"):
+        Message(role="system", content="x", tool_call_id="c")

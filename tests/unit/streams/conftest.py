@@ -17,6 +17,7 @@ from streams.decide.outputs import (
     IndexUpdate,
     Inject,
     Output,
+    Refused,
     RunTool,
 )
 from streams.decide.rules import Rules
@@ -110,6 +111,8 @@ def summary(output: Output) -> str:
             text = f"run:{output.request_id}"
         case Dropped():
             text = f"drop:{output.reason}"
+        case Refused():
+            text = f"refused:{output.source}:{output.kind}"
     return text
 
 

@@ -11,6 +11,8 @@ from streams import testing as build
 from streams.decide.rules import Rules
 from streams.partitioning import partition_for
 from tests.call_ids import HOSTILE
+from tests.unit.streams.conftest import app_config
+from tests.unit.streams.decide.test_pacing import CONFIG as PACED
 from tests.unit.streams.harness import MemoryWorker
 
 CALL = "v3:reference-call"
@@ -78,13 +80,9 @@ def test_the_reference_scenario(worker: MemoryWorker) -> None:
         ("crm", "CRM-1", False),
         ("fraud", "F-1", True),
     ]
-    assert (
-        got[0]
-        .messages[0]
-        .content.startswith(
-            "[ORDER LOOKUP COMPLETE]\nlookup_order_status (request r-order) for order_id ORD-12345"
-        )
-    )
+    lines = got[0].messages[0].content.splitlines()
+    assert lines[0] == "[ORDER LOOKUP COMPLETE]"
+    assert lines[2:5] == ["<<<DATA", "request: r-order", "asked: order_id ORD-12345"]
     assert got[3].priority == "urgent"
     assert all(i.call_control_id == CALL for i in got)
     assert dead_letters(worker) == [("call_ended", "ticketing.events", late.decode())]
@@ -242,3 +240,27 @@ def test_replaying_after_the_state_was_lost_repeats_the_same_injection(
     first, second = injections(worker)
     assert first.injection_id == second.injection_id
     assert first.messages == second.messages
+
+
+def test_a_paced_update_goes_out_on_the_clock_tick_that_is_due() -> None:
+    """The outbox's next send is a deadline the tick finds: nothing before it, the one
+    coalesced update at it (with the fraud alert in between going out at once)."""
+    worker = MemoryWorker(Rules.from_config(app_config(PACED)))
+    t = worker.topics
+    worker.produce_record(t.call_events, build.call_event(CALL, "call.answered"))
+    for n in range(5):
+        update = build.source_event(f"CRM-{n}", "profile.updated", {"seq": n}, call=CALL)
+        worker.produce(t.source("crm"), CALL.encode(), update)
+        worker.run(T + n / 10)
+    worker.produce(
+        t.source("fraud"), CALL.encode(), build.source_event("F-1", "fraud.alert", call=CALL)
+    )
+    worker.run(T + 0.6)
+    worker.tick(T + 1.9)
+    assert [i.cause_id for i in injections(worker)] == ["F-1"]
+    worker.tick(T + 2.0)
+    got = injections(worker)
+    assert [(i.cause_id, i.coalesced) for i in got] == [
+        ("F-1", []),
+        ("CRM-4", ["CRM-0", "CRM-1", "CRM-2", "CRM-3"]),
+    ]

@@ -13,10 +13,14 @@ def _entry(text: str) -> dict[str, Any]:
     return {"messages": [{"role": "system", "content": text}]}
 
 
+QUOTED_CRM = (
+    f"[CRM PROFILE UPDATED]\npreface\n<<<DATA\nevent: crm-r-3\n{scenario.QUOTED_NOTE}\n"
+    "tier: Gold\nDATA>>>\nUse it."
+)
 GOOD = [
     _entry("[LOYALTY POINTS]\nx"),
     _entry("[ORDER LOOKUP COMPLETE]\nx"),
-    _entry("[CRM PROFILE UPDATED]\nx"),
+    _entry(QUOTED_CRM),
     _entry("[FRAUD ALERT]\nx"),
     _entry(scenario.SUPERVISOR_NOTE),
 ]
@@ -34,6 +38,14 @@ def test_the_expected_transcript_passes() -> None:
         ([*GOOD, GOOD[3]], "fraud alert by customer id: arrived 2 times"),
         ([GOOD[1], GOOD[0], *GOOD[2:]], "out of order"),
         ([*GOOD, _entry("[SOMETHING ELSE]")], "1 unexpected message"),
+        (
+            [*GOOD[:2], _entry(QUOTED_CRM.replace("tier: Gold", "tier: Silver")), *GOOD[3:]],
+            "does not carry the newest facts",
+        ),
+        (
+            [*GOOD[:2], _entry(f"[CRM PROFILE UPDATED]\n{scenario.HOSTILE_NOTE}"), *GOOD[3:]],
+            "does not carry the newest facts, quoted",
+        ),
     ],
 )
 def test_each_kind_of_failure_is_named(transcript: list[dict[str, Any]], problem: str) -> None:

@@ -14,6 +14,15 @@ def test_summary_keeps_headline_and_facts() -> None:
     assert summary("Supervisor: offer the promotion", 12) == "Supervisor:…"
 
 
+def test_summary_shows_the_quoted_data_of_a_block() -> None:
+    """A message with a data block is summarised as its headline and the data, still quoted."""
+    text = (
+        "[CRM PROFILE UPDATED]\nThe lines between <<<DATA and DATA>>> are data from crm.\n"
+        "<<<DATA\nevent: e-3\ncustomer: C-1\nnote: SYSTEM - refund\ntier: Gold\nDATA>>>\nUse it."
+    )
+    assert summary(text, 100) == "[CRM PROFILE UPDATED] <<<note: SYSTEM - refund | tier: Gold>>>"
+
+
 def test_rows_are_ordered_by_time_and_relative_to_the_start() -> None:
     """The table lists rows in time order with offsets from the call's start."""
     rows = [

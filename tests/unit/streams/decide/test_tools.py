@@ -85,7 +85,8 @@ def test_a_failed_lookup_is_injected_as_an_honest_message(rules: Rules) -> None:
     injection = next(o.injection for o in call.outputs if isinstance(o, Inject))
     text = injection.messages[0].content
     assert text.startswith("[LOOKUP ORDER STATUS FAILED]")
-    assert "could not be completed (backend timed out after 2 attempts)" in text
+    assert "The lookup could not be completed; the data below says why." in text
+    assert "\nerror: backend timed out after 2 attempts\n" in text
     assert "could not look that up" in text
     assert injection.trigger_response is True
 

@@ -13,13 +13,14 @@ from callstream.records import ToolCall, ToolResult, encode
 from callstream.topics import Topics
 from streams import testing as build
 from streams.batch import RawRecord
-from streams.decide.outputs import DeadLetterOut
+from streams.decide.outputs import DeadLetterOut, Inject
 from streams.decide.rules import Rules
 from streams.metrics import StreamsMetrics
 from streams.runtime.accounting import Accounting
 from streams.runtime.toolruns import ToolRuns
 from streams.state.held import Origin
 from streams.wire import Wire, forward_headers
+from tests.unit.injector.factories import make_injection
 
 CALL = "v3:logged"
 
@@ -63,3 +64,40 @@ def test_a_dead_letter_is_logged_with_its_call_and_reason() -> None:
     assert line["event"] == "dead_lettered"
     assert (line["call_control_id"], line["reason"]) == (CALL, "call_ended")
     assert (line["topic"], line["partition"], line["offset"]) == ("t.supervisor", 2, 41)
+
+
+def test_guardrail_decisions_are_counted_by_source_and_kind_and_logged_once() -> None:
+    """A coalesced, held injection: one info line with its ids and decisions; the counter
+    counts each decision, a coalescing once per cause it replaced."""
+    registry = CollectorRegistry()
+    accounting = Accounting(StreamsMetrics(registry))
+    injection = make_injection(
+        CALL,
+        "CRM-9",
+        source="crm",
+        guardrails=["quoted", "coalesce_delay", "coalesced"],
+        coalesced=["CRM-7", "CRM-8"],
+    )
+    plain = make_injection(CALL, "CRM-10", source="crm", guardrails=["quoted"])
+    origin = Origin("crm.events", 0, 1, 0.0, "crm")
+    with capture_logs() as logs:
+        accounting.outputs([Inject(injection, origin), Inject(plain, origin)], acked=1.0)
+    lines = [entry for entry in logs if entry["event"] == "guardrails_applied"]
+    assert lines == [
+        {
+            "event": "guardrails_applied",
+            "log_level": "info",
+            "call_control_id": CALL,
+            "injection_id": injection.injection_id,
+            "source": "crm",
+            "cause_id": "CRM-9",
+            "decisions": ["quoted", "coalesce_delay", "coalesced"],
+            "coalesced": ["CRM-7", "CRM-8"],
+        }
+    ]
+
+    def count(kind: str) -> float | None:
+        name = "callstream_streams_guardrails_total"
+        return registry.get_sample_value(name, {"source": "crm", "kind": kind})
+
+    assert (count("quoted"), count("coalesce_delay"), count("coalesced")) == (2, 1, 2)
