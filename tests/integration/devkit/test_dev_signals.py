@@ -87,7 +87,11 @@ def test_a_signal_to_its_group_stops_every_child_and_frees_every_port(
         assert busy == [], f"ports still in use: {busy}"
         assert "stopped." in (tmp_path / "dev.err").read_text()
     finally:
-        for process in family:  # left only if the test failed: what it started, by pid
+        # Left only if the test failed (dev never ready, or deaf to the signal): what it
+        # started, by pid, found again here if it failed before the family was listed.
+        with contextlib.suppress(psutil.Error):
+            family = family or psutil.Process(shell.pid).children(recursive=True)
+        for process in family:
             with contextlib.suppress(psutil.Error):
                 process.kill()
         shell.kill()
