@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from confluent_kafka import KafkaError
 
-from streams.runtime.checkpoint import Checkpoint, Offsets, ProduceFailed
+from streams.runtime.checkpoint import Checkpoint, Commit, Offsets, ProduceFailed
 from streams.wire import OutRecord
 
 
@@ -55,12 +55,19 @@ def producer(events: list[str]) -> FakeProducer:
     return FakeProducer(events)
 
 
+def committing_to(events: list[str], *, with_mode: bool = False) -> Commit:
+    """A commit that records its offsets in ``events`` (and whether it waited, if asked)."""
+
+    def commit(offsets: Offsets, *, asynchronous: bool) -> None:
+        mode = ("async " if asynchronous else "sync ") if with_mode else ""
+        events.append(f"commit {mode}{sorted(offsets.items())}")
+
+    return commit
+
+
 @pytest.fixture
 def checkpoint(events: list[str], producer: FakeProducer) -> Checkpoint:
-    def commit(offsets: Offsets, *, asynchronous: bool) -> None:
-        mode = "async" if asynchronous else "sync"
-        events.append(f"commit {mode} {sorted(offsets.items())}")
-
+    commit = committing_to(events, with_mode=True)
     return Checkpoint(producer, commit, flush_timeout_s=1.0)  # type: ignore[arg-type]
 
 
@@ -128,9 +135,7 @@ def test_offsets_are_committed_at_most_once_per_interval(
     """Between two commits at least the interval passes; a revoke commits regardless."""
     now = [0.0]
 
-    def commit(offsets: Offsets, *, asynchronous: bool) -> None:
-        events.append(f"commit {sorted(offsets.items())}")
-
+    commit = committing_to(events)
     checkpoint = Checkpoint(
         producer,  # type: ignore[arg-type]
         commit,
@@ -160,9 +165,7 @@ def test_with_a_changelog_producer_of_its_own_offsets_wait_for_its_acknowledgeme
     """The outputs' flush no longer proves the changelog in: only its own acks do, in order."""
     outputs, state = FakeProducer(events), FakeProducer(events)
 
-    def commit(offsets: Offsets, *, asynchronous: bool) -> None:
-        events.append(f"commit {sorted(offsets.items())}")
-
+    commit = committing_to(events)
     checkpoint = Checkpoint(
         outputs,  # type: ignore[arg-type]
         commit,
