@@ -113,7 +113,10 @@ class Injector:
         self._health.set("credentials", True)
         background = [
             asyncio.create_task(self._recorder.run(), name="recorder"),
-            asyncio.create_task(self._commit_loop(), name="commits"),
+            asyncio.create_task(
+                self._backlog.commit_periodically(consumer, COMMIT_INTERVAL_S, self._health.beat),
+                name="commits",
+            ),
         ]
         try:
             await self._stop.wait()
@@ -149,14 +152,6 @@ class Injector:
         final = self._backlog.offsets.committable()
         await consumer.close(final)
         log.info("stopped", committed=final)
-
-    async def _commit_loop(self) -> None:
-        while True:
-            await asyncio.sleep(COMMIT_INTERVAL_S)
-            self._health.beat()
-            offsets = self._backlog.offsets.commits()
-            if offsets and self._consumer is not None:
-                self._consumer.commit(offsets)
 
     # --- consumer hooks (called on the loop by the consumer thread) ---------------------------
 

@@ -14,6 +14,7 @@ import asyncio
 from collections import Counter
 from collections.abc import Callable, Iterable
 
+from callstream.kafka.consumer_thread import ConsumerControl
 from callstream.kafka.offsets import OffsetTracker
 
 
@@ -124,3 +125,17 @@ class Backlog:
             except TimeoutError:
                 continue
         return True
+
+    async def commit_periodically(
+        self,
+        consumer: ConsumerControl,
+        interval_s: float,
+        each_turn: Callable[[], None] = lambda: None,
+    ) -> None:
+        """Commit what has finished every ``interval_s``, until cancelled."""
+        while True:
+            await asyncio.sleep(interval_s)
+            each_turn()
+            offsets = self.offsets.commits()
+            if offsets:
+                consumer.commit(offsets)

@@ -94,7 +94,9 @@ class ToolRuns:
     async def run(self, consumer: ConsumerControl) -> None:
         """Serve until ``request_stop``; then finish (within the grace) and commit."""
         self._consumer = consumer
-        commits = asyncio.create_task(self._commit_loop(), name="tool-run-commits")
+        commits = asyncio.create_task(
+            self._backlog.commit_periodically(consumer, COMMIT_INTERVAL_S), name="tool-run-commits"
+        )
         acks = asyncio.create_task(self._producer.run(), name="tool-run-acks")
         try:
             await self._stop.wait()
@@ -111,13 +113,6 @@ class ToolRuns:
             for task in (commits, acks):
                 task.cancel()
             await asyncio.gather(commits, acks, return_exceptions=True)
-
-    async def _commit_loop(self) -> None:
-        while True:
-            await asyncio.sleep(COMMIT_INTERVAL_S)
-            offsets = self._backlog.offsets.commits()
-            if offsets and self._consumer is not None:
-                self._consumer.commit(offsets)
 
     # -- consumer hooks ------------------------------------------------------------
 

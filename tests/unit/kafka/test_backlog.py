@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from callstream.kafka.backlog import Backlog
 
 
@@ -56,3 +58,37 @@ def test_records_of_a_leaving_partition_are_refused() -> None:
     backlog.finish(0, generation, 10)
     assert backlog.idle([0])
     assert backlog.release([0]) == {0: 11}
+
+
+class CommitRecorder:
+    """A consumer control that records commits and wakes the test at the first one."""
+
+    def __init__(self) -> None:
+        self.commits: list[dict[int, int]] = []
+        self.committed = asyncio.Event()
+
+    def commit(self, offsets: dict[int, int]) -> None:
+        self.commits.append(offsets)
+        self.committed.set()
+
+
+async def test_finished_work_is_committed_periodically_and_only_once() -> None:
+    """What finished is committed at the next turn; a turn with nothing new commits nothing."""
+    backlog, _ = make()
+    generation = backlog.receive(0, 0) or 0
+    backlog.start(0)
+    backlog.finish(0, generation, 0)
+    consumer, turns, three_turns = CommitRecorder(), [0], asyncio.Event()
+
+    def turn() -> None:
+        turns[0] += 1
+        if turns[0] == 3:
+            three_turns.set()
+
+    task = asyncio.create_task(
+        backlog.commit_periodically(consumer, 0.01, turn)  # type: ignore[arg-type]
+    )
+    await asyncio.wait_for(consumer.committed.wait(), 5)
+    await asyncio.wait_for(three_turns.wait(), 5)  # two more turns, with nothing new finished
+    task.cancel()
+    assert consumer.commits == [{0: 1}]
