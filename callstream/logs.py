@@ -78,7 +78,14 @@ def configure_logging(
     # reconfiguration, as structlog.testing.capture_logs (which swaps the list's
     # contents) relies on.
     processors = structlog.get_config()["processors"]
-    processors[:] = [*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter]
+    # A line below the level is dropped before any processor runs: the per-record debug
+    # lines of the streams worker and the injector then cost a level check, not a
+    # timestamp and a context merge each.
+    processors[:] = [
+        structlog.stdlib.filter_by_level,
+        *shared,
+        structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+    ]
     structlog.configure(
         processors=processors,
         logger_factory=structlog.stdlib.LoggerFactory(),
