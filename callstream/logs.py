@@ -2,7 +2,7 @@
 
 One line per event, JSON by default, carrying ``call_control_id``,
 ``request_id`` and ``injection_id`` wherever the caller binds them. Library
-logs (uvicorn, faust, aiokafka) go through the same renderer, so an on-call
+logs (uvicorn, librdkafka) go through the same renderer, so an on-call
 engineer greps one format. Secrets are never logged on purpose; the redactor
 is the second wall, replacing any configured secret value that slips into a
 line, including tracebacks.
