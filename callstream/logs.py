@@ -2,7 +2,7 @@
 
 One line per event, JSON by default, carrying ``call_control_id``,
 ``request_id`` and ``injection_id`` wherever the caller binds them. Library
-logs (uvicorn, faust, aiokafka) go through the same renderer, so an on-call
+logs (uvicorn, librdkafka) go through the same renderer, so an on-call
 engineer greps one format. Secrets are never logged on purpose; the redactor
 is the second wall, replacing any configured secret value that slips into a
 line, including tracebacks.
@@ -78,7 +78,14 @@ def configure_logging(
     # reconfiguration, as structlog.testing.capture_logs (which swaps the list's
     # contents) relies on.
     processors = structlog.get_config()["processors"]
-    processors[:] = [*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter]
+    # A line below the level is dropped before any processor runs: the per-record debug
+    # lines of the streams worker and the injector then cost a level check, not a
+    # timestamp and a context merge each.
+    processors[:] = [
+        structlog.stdlib.filter_by_level,
+        *shared,
+        structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+    ]
     structlog.configure(
         processors=processors,
         logger_factory=structlog.stdlib.LoggerFactory(),

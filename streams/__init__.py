@@ -1,1 +1,2 @@
-"""The streams service: faust tables and agents that join call events and render injections."""
+"""The streams service: joins call events, tool results and enterprise events per call, and
+renders the injections."""

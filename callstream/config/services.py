@@ -169,6 +169,16 @@ class StreamsConfig(BaseModel):
     batch_max_events: PositiveInt = Field(
         default=500, description="most input records decided together before their outputs"
     )
+    batch_gather_s: float = Field(
+        default=0.005,
+        ge=0.0,
+        le=0.1,
+        description=(
+            "when records are queued behind a batch's first one (the worker is busy), how long "
+            "it waits for more before deciding them, so a flush and a commit serve many "
+            "records rather than a few (0: never; a lone record never waits)"
+        ),
+    )
     producer_linger_s: float = Field(
         default=0.005,
         ge=0.0,

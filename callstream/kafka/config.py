@@ -84,8 +84,8 @@ def producer_config(
         # queue itself forms batches.
         "linger.ms": 1,
         # The Java client's key hash (murmur2), not librdkafka's default (crc32):
-        # the streams worker joins topics written by this producer, by Java
-        # services and by its own aiokafka producer, and a call's records must
+        # the streams worker joins topics written by this producer and by Java
+        # services, and a call's records must
         # land on the same partition number whoever wrote them.
         "partitioner": "murmur2_random",
     }

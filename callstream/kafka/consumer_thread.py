@@ -28,6 +28,8 @@ from typing import Any, Protocol
 import structlog
 from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
+from callstream.kafka.batches import take
+
 log = structlog.get_logger(__name__)
 
 WATERMARK_INTERVAL_S = 2.0
@@ -160,16 +162,7 @@ class ConsumerThread:
         self._closed.set_result(None)
 
     def _next_batch(self) -> list[Message]:
-        """Wait up to ``poll_s`` for one record, then take whatever else is already fetched.
-
-        ``consume(n, timeout)`` returns only once ``n`` records arrived or the timeout ran
-        out, so below ``n`` records per ``poll_s`` every record used to wait out the rest of
-        the timeout here (25 ms on average, 50 at worst, at any moderate rate).
-        """
-        first = self._consumer.poll(self._poll_s)
-        if first is None:
-            return []
-        return [first, *self._consumer.consume(self._batch_size - 1, timeout=0)]
+        return take(self._consumer, most=self._batch_size, wait_s=self._poll_s)
 
     def _run_commands(self) -> bool:
         """Run every queued command; True once one of them began closing."""

@@ -28,8 +28,8 @@ def server_properties(*, port: int, controller_port: int, log_dirs: Path) -> str
         "offsets.topic.num.partitions": "10",
         "transaction.state.log.num.partitions": "10",
         "group.initial.rebalance.delay.ms": "0",
-        # Topics are made explicitly by `callstream topics create` (and faust for
-        # its changelogs), so a typo in a topic name fails instead of creating one.
+        # Topics are made explicitly by `callstream topics create` (changelogs
+        # included), so a typo in a topic name fails instead of creating one.
         "auto.create.topics.enable": "false",
         "num.partitions": "1",
         "log.retention.hours": "168",

@@ -17,7 +17,8 @@ partitions that move are revoked) and co-partitioning both.
 changelogs (``restore``); only then are its records fetched.
 
 **Each batch** (one ``poll`` for the first record, then whatever else is
-already fetched, up to ``batch_max``) is decided by ``BatchDecider`` against
+already fetched, up to ``batch_max``; when the loop is busy, a few more
+milliseconds' worth: ``callstream.kafka.batches``) is decided by ``BatchDecider`` against
 the in-memory tables, then written in the order ``checkpoint`` explains.
 Expiry runs on the loop's own clock: every ``tick_interval_s`` the owned
 partitions are ticked between two batches, in order with their records.
@@ -39,6 +40,7 @@ from collections.abc import Callable, Iterable, Sequence
 import structlog
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
+from callstream.kafka.batches import take
 from callstream.ops import Health
 from callstream.topics import Topics
 from streams.batch import BatchDecider, BatchResult, RawRecord
@@ -71,6 +73,7 @@ class JoinLoop:
         health: Health,
         batch_max: int,
         poll_s: float,
+        gather_s: float,
         tick_interval_s: float,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
@@ -85,6 +88,7 @@ class JoinLoop:
         self._health = health
         self._batch_max = batch_max
         self._poll_s = poll_s
+        self._gather_s = gather_s
         self._tick_interval_s = tick_interval_s
         self._clock = clock
         self._monotonic = monotonic
@@ -123,15 +127,10 @@ class JoinLoop:
         self._health.beat()
 
     def _poll(self, timeout: float) -> list[RawRecord]:
-        """Wait up to ``timeout`` for one record, then take whatever else is already fetched.
-
-        ``consume(n, timeout)`` would hold every record until ``n`` arrived or the
-        timeout ran out; this returns as soon as the first one is in.
-        """
-        first = self._consumer.poll(timeout)
-        if first is None:
-            return []
-        messages = [first, *self._consumer.consume(self._batch_max - 1, 0)]
+        """The next batch (``callstream.kafka.batches.take``), of partitions that are ready."""
+        messages = take(
+            self._consumer, most=self._batch_max, wait_s=timeout, gather_s=self._gather_s
+        )
         records = []
         for message in messages:
             error = message.error()

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 import structlog
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
+from callstream.kafka.batches import take
 from streams.correlation.sources import route_source_record
 from streams.decide.rules import Rules
 from streams.runtime.accounting import Accounting
@@ -43,6 +44,7 @@ class SourcesLoop:
         accounting: Accounting,
         batch_max: int,
         poll_s: float,
+        gather_s: float,
         joined: Callable[[], None] = lambda: None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -54,6 +56,7 @@ class SourcesLoop:
         self._accounting = accounting
         self._batch_max = batch_max
         self._poll_s = poll_s
+        self._gather_s = gather_s
         self._joined = joined
         self._clock = clock
 
@@ -66,14 +69,16 @@ class SourcesLoop:
         self._checkpoint.settle()
 
     def step(self) -> None:
-        first = self._consumer.poll(self._poll_s)
-        if first is None:
+        messages = take(
+            self._consumer, most=self._batch_max, wait_s=self._poll_s, gather_s=self._gather_s
+        )
+        if not messages:
             self._checkpoint.poll()
             return
         config = self._rules.streams
         outputs = []
         offsets: Offsets = {}
-        for message in [first, *self._consumer.consume(self._batch_max - 1, 0)]:
+        for message in messages:
             error = message.error()
             if error is not None:
                 if error.fatal():

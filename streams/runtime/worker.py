@@ -182,6 +182,7 @@ class StreamsWorker:
             health=self._health,
             batch_max=self._config.batch_max_events,
             poll_s=POLL_S,
+            gather_s=self._config.batch_gather_s,
             tick_interval_s=self._config.tick_interval_s,
         )
 
@@ -197,6 +198,7 @@ class StreamsWorker:
             accounting=self._accounting,
             batch_max=self._config.batch_max_events,
             poll_s=POLL_S,
+            gather_s=self._config.batch_gather_s,
             joined=lambda: self._health.set("sources", True, "in the group"),
         )
 

@@ -1,7 +1,7 @@
 """What the streams worker remembers about one call, and its compact wire form.
 
-One ``CallState`` per call id lives in the ``calls`` table (a faust table whose
-changelog is compacted in Kafka). It is stored as compact JSON bytes, not as a
+One ``CallState`` per call id lives in the ``calls`` table (held in memory by the
+worker, its changelog compacted in Kafka). It is stored as compact JSON bytes, not as a
 Python object graph, because bytes are what the changelog carries anyway and a
 ``bytes`` value is the smallest thing Python can hold per live call.
 

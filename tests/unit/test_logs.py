@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 import pytest
 import structlog
@@ -95,3 +96,22 @@ def test_librdkafka_lines_are_rate_limited_per_facility(
         ("FAIL", 499),
     ]
     assert all(line["logger"] == "librdkafka" for line in lines)
+
+
+def test_a_line_below_the_level_runs_no_processor(capsys: pytest.CaptureFixture[str]) -> None:
+    """Per-record debug lines (one per injection, one per delivery) cost a level check only:
+    no context merge, no timestamp, nothing else of the chain runs for them."""
+    configure_logging(level="INFO")
+    seen: list[str] = []
+
+    def spy(_: object, method: str, event_dict: structlog.typing.EventDict) -> Any:
+        seen.append(method)
+        return event_dict
+
+    processors = structlog.get_config()["processors"]
+    processors.insert(1, spy)  # right after whatever decides by level
+    log = structlog.get_logger("t")
+    log.debug("injected", injection_id="i1")
+    log.info("delivered", injection_id="i1")
+    assert seen == ["info"]
+    assert [line["event"] for line in _lines(capsys.readouterr().err)] == ["delivered"]
