@@ -117,11 +117,6 @@ def trace_of(headers: RecordHeaders) -> TraceParent | None:
     return from_carrier(found) if TRACEPARENT in found else None
 
 
-def current() -> TraceParent | None:
-    """The context of the span current in this thread or task, or ``None``."""
-    return from_span(trace.get_current_span())
-
-
 def from_span(span: Span) -> TraceParent | None:
     """``span``'s own context (to hand to whatever it causes), or ``None`` for a non-span."""
     if not span.get_span_context().is_valid:
