@@ -41,7 +41,7 @@ install: $(VENV)/.installed ## create .venv: callstream and devkit, the pinned d
 kafka-jars: $(VENV)/.runtime ## fetch the local Kafka broker's jars into ~/.cache/callstream (once)
 	$(BIN)/callstream kafka fetch
 
-otelcol: $(VENV)/.runtime ## build the OpenTelemetry Collector the tracing test exports to into ~/.cache/callstream (once; needs Go 1.24+)
+otelcol: $(VENV)/.runtime ## build the OpenTelemetry Collector the tracing test exports to into ~/.cache/callstream (once; needs Go 1.26+)
 	$(BIN)/python -m devkit.otelcol
 
 lint: install ## ruff (lint + format check) and mypy --strict

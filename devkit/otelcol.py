@@ -5,7 +5,7 @@
 compiles a collector with only what the tests need (the OTLP receiver and
 the file exporter, ``MANIFEST``) into ``~/.cache/callstream/otelcol/VERSION``.
 It takes a few minutes the first time (about ten on a busy two-core machine);
-afterwards the cached binary is used as is. Go 1.24 or newer must be installed;
+afterwards the cached binary is used as is. Go 1.26 or newer must be installed;
 nothing else is downloaded but modules from the Go module proxy.
 """
 
@@ -63,7 +63,7 @@ def build(cache_dir: Path | None = None, *, say: Callable[[str], None] = _say) -
     if go is None:
         raise PrerequisiteMissing(
             "Go is not installed: the tracing test's OpenTelemetry Collector is built with it "
-            "(install Go 1.24 or newer, e.g. from go.dev/dl or `apt-get install golang-go`)"
+            "(install Go 1.26 or newer from go.dev/dl)"
         )
     root = home(cache_dir)
     root.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,10 @@ what arrived, and say in headers what they are and where they came from::
     callstream.call-control-id the call (by-call)
     callstream.route           the correlation route (by-key source events, JSON)
 
-This is an internal contract of the streams worker; nothing else reads it.
+This is an internal contract of the streams worker; nothing else reads it. With
+tracing on (``callstream.tracing``), the records for ``injections`` and the
+dead-letter topic also carry the standard W3C ``traceparent`` (and
+``tracestate``) headers; internal records keep the context in the origin.
 """
 
 from __future__ import annotations

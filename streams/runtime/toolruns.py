@@ -215,7 +215,7 @@ class ToolRuns:
             with structlog.contextvars.bound_contextvars(trace_id=trace_id):
                 result = await self._run(call, backend)
             span.set_attribute("callstream.tool_status", result.status)
-        headers = [] if context is None else context.headers()
+        headers = None if context is None else context.headers()
         return [Write(self._results, call.call_control_id.encode(), encode(result), headers)]
 
     def _dead(self, record: RawRecord, origin: Origin, reason: str, error: str) -> Write:
