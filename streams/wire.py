@@ -162,7 +162,7 @@ class Wire:
         match output:
             case Inject(injection=injection):
                 key = injection.call_control_id.encode()
-                headers = [] if self.tracing is None else self._decided(output, now)
+                headers = [] if self.tracing is None else _decided(self.tracing, output, now)
                 record = OutRecord(topics.injections, key, encode(injection), headers)
             case DeadLetterOut():
                 record = self._dead_letter(output, now)
@@ -202,22 +202,22 @@ class Wire:
             headers += output.origin.trace[0].headers()
         return OutRecord(self._topics.dlq, _key(output.key), output.raw, headers)
 
-    def _decided(self, inject: Inject, now: float) -> Headers:
-        """The span of the decision that made ``inject``, as the headers of its record."""
-        assert self.tracing is not None
-        injection, causes = inject.injection, inject.origin.trace
-        attributes = {
-            "callstream.injection_id": injection.injection_id,
-            "callstream.call_control_id": injection.call_control_id,
-            "callstream.source": injection.source,
-            "callstream.cause_ids": [injection.cause_id, *injection.coalesced],
-        }
-        with self.tracing.span(
-            "streams decision",
-            parent=causes[0] if causes else None,
-            links=causes[1:],
-            attributes=attributes,
-            start_ns=int(now * 1e9),
-        ) as span:
-            context = from_span(span)
-        return [] if context is None else context.headers()
+
+def _decided(tracing: Tracing, inject: Inject, now: float) -> Headers:
+    """The span of the decision that made ``inject`` (from ``now``), as its record's headers."""
+    injection, causes = inject.injection, inject.origin.trace
+    attributes = {
+        "callstream.injection_id": injection.injection_id,
+        "callstream.call_control_id": injection.call_control_id,
+        "callstream.source": injection.source,
+        "callstream.cause_ids": [injection.cause_id, *injection.coalesced],
+    }
+    with tracing.span(
+        "streams decision",
+        parent=causes[0] if causes else None,
+        links=causes[1:],
+        attributes=attributes,
+        start_ns=int(now * 1e9),
+    ) as span:
+        context = from_span(span)
+    return [] if context is None else context.headers()
