@@ -11,7 +11,7 @@ BENCH_ARGS ?=
 CHAOS_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install kafka-jars lint format test chaos demo bench lock audit clean
+.PHONY: help install kafka-jars otelcol lint format test chaos demo bench lock audit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ install: $(VENV)/.installed ## create .venv: callstream and devkit, the pinned d
 kafka-jars: $(VENV)/.runtime ## fetch the local Kafka broker's jars into ~/.cache/callstream (once)
 	$(BIN)/callstream kafka fetch
 
+otelcol: $(VENV)/.runtime ## build the OpenTelemetry Collector the tracing test exports to into ~/.cache/callstream (once; needs Go 1.26+)
+	$(BIN)/python -m devkit.otelcol
+
 lint: install ## ruff (lint + format check) and mypy --strict
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -50,7 +53,7 @@ format: install ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: install kafka-jars lint ## everything the tests need, the dependency audit, then the whole suite
+test: install kafka-jars otelcol lint ## everything the tests need, the dependency audit, then the whole suite
 	$(BIN)/python tools/audit.py
 	$(BIN)/pytest $(PYTEST_ARGS)
 

@@ -83,6 +83,17 @@ class Environment(BaseSettings):
     callstream_emulator_signing_key: SecretStr | None = None
     java_home: Path | None = None
 
+    # OpenTelemetry's standard variables, as far as callstream decides on them (README,
+    # "Tracing"); the SDK reads the rest (OTEL_EXPORTER_OTLP_TIMEOUT, OTEL_BSP_*, ...) itself.
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_exporter_otlp_traces_endpoint: str | None = None
+    otel_exporter_otlp_protocol: str | None = None
+    otel_exporter_otlp_traces_protocol: str | None = None
+    otel_exporter_otlp_headers: SecretStr | None = None
+    otel_exporter_otlp_traces_headers: SecretStr | None = None
+    otel_service_name: str | None = None
+    otel_sdk_disabled: bool = False
+
     @field_validator("kafka_bootstrap_servers")
     @classmethod
     def _bootstrap(cls, value: str | None) -> str | None:
@@ -109,6 +120,16 @@ class Environment(BaseSettings):
             raise ValueError("must be the account's public key in base64") from exc
         if len(raw) != 32:
             raise ValueError(f"decodes to {len(raw)} bytes; an ED25519 public key is 32")
+        return value
+
+    @field_validator("otel_exporter_otlp_protocol", "otel_exporter_otlp_traces_protocol")
+    @classmethod
+    def _otlp_http(cls, value: str | None) -> str | None:
+        if value is not None and value != "http/protobuf":
+            raise ValueError(
+                f"{value!r}: callstream exports traces over OTLP/HTTP only; "
+                "set http/protobuf (the collector's port 4318) or unset it"
+            )
         return value
 
     @model_validator(mode="after")
@@ -158,6 +179,8 @@ class Settings:
             self.env.telnyx_api_key,
             self.env.callstream_ingress_token,
             self.env.callstream_emulator_signing_key,
+            self.env.otel_exporter_otlp_headers,
+            self.env.otel_exporter_otlp_traces_headers,
             *self.source_tokens.values(),
         ]
         return [s.get_secret_value() for s in candidates if s is not None]

@@ -15,12 +15,14 @@ from collections.abc import AsyncIterator, Callable
 
 import structlog
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from prometheus_client import CollectorRegistry
 
 from callstream import __version__
 from callstream.ops import Health
 from callstream.settings import Settings
 from callstream.topics import Topics
+from callstream.tracing import Tracing
 from ingress.access import access_warnings
 from ingress.admission import AdmissionMiddleware, Limits
 from ingress.logcontext import RequestLogContext
@@ -32,6 +34,9 @@ from ingress.readiness import BrokerWatch
 from ingress.routes import events, ops, supervisor, tools, webhooks
 from ingress.service import IngressService
 from ingress.signatures import WebhookVerifier
+
+# Probes and scrapes: frequent, and no record's story.
+_UNTRACED = frozenset({"/healthz", "/readyz", "/metrics"})
 
 log = structlog.get_logger(__name__)
 
@@ -56,14 +61,35 @@ def _verifier(settings: Settings) -> WebhookVerifier | None:
     return WebhookVerifier(key, tolerance_s=ingress.signature_tolerance_s)
 
 
+def _telemetry(tracing: Tracing | None) -> TelemetryConfig:
+    """FastAPI's own OpenTelemetry hooks: off, unless tracing is on; then only its request
+    span, whose parent is the caller's ``traceparent`` (the ``ingress accept`` span's parent).
+
+    Off, because they ask for the global providers on every request (measured:
+    bench/ingress); callstream exports Prometheus metrics instead.
+    """
+    if tracing is None:
+        return {"tracing": False, "metrics": False, "logs": False}
+    return {
+        "tracing": True,
+        "tracer_provider": tracing.provider,
+        "metrics": False,
+        "logs": False,
+        "operation_spans": False,
+        "exclude": lambda scope: scope.get("path") in _UNTRACED,
+    }
+
+
 def create_app(
     settings: Settings,
     publisher: Publisher,
     *,
     metrics: IngressMetrics | None = None,
     clock: Callable[[], float] = time.time,
+    tracing: Tracing | None = None,
 ) -> FastAPI:
-    """The ingress application; ``clock`` (unix seconds) is injectable for signature tests."""
+    """The ingress application; ``clock`` (unix seconds) is injectable for signature tests;
+    ``tracing`` (``callstream.tracing``) when tracing is on."""
     metrics = metrics or IngressMetrics.create(CollectorRegistry())
     interval_s = settings.config.ingress.broker_probe_interval_s
     # Live while the watch keeps probing; a probe waits at most one interval.
@@ -75,6 +101,7 @@ def create_app(
         health=health,
         verifier=_verifier(settings),
         clock=clock,
+        tracing=tracing,
     )
     metrics.producer_queue.set_function(publisher.queue_length)
     watch = BrokerWatch(
@@ -99,9 +126,7 @@ def create_app(
         version=__version__,
         description=_DESCRIPTION,
         lifespan=lifespan,
-        # FastAPI's OpenTelemetry hooks ask for the global providers on every request
-        # (measured: bench/ingress); callstream exports Prometheus metrics instead.
-        telemetry={"tracing": False, "metrics": False, "logs": False},
+        telemetry=_telemetry(tracing),
     )
     app.state.ingress = service
     install_error_handlers(app)

@@ -20,6 +20,7 @@ from uvicorn.supervisors import Multiprocess
 from callstream.kafka import resolve_connection
 from callstream.settings import Settings
 from callstream.startup import start_service
+from callstream.tracing import start_tracing
 from ingress.app import create_app
 from ingress.kafka_publisher import KafkaPublisher, ingress_producer_config
 from ingress.metrics import IngressMetrics
@@ -35,7 +36,8 @@ def build_app(settings: Settings) -> FastAPI:
         ingress_producer_config(conn, settings.config.ingress),
         on_late_ack=metrics.late_acks.inc,
     )
-    return create_app(settings, publisher, metrics=metrics)
+    tracing = start_tracing(settings, "ingress")
+    return create_app(settings, publisher, metrics=metrics, tracing=tracing)
 
 
 def app_from_environment() -> FastAPI:

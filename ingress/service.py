@@ -14,12 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
+from opentelemetry.trace import SpanKind
+from structlog.contextvars import bind_contextvars
 
 from callstream.errors import KafkaError, KafkaUnavailable, ProducerQueueFull
 from callstream.ops import Health
 from callstream.settings import Settings
 from callstream.throttle import LogThrottle
 from callstream.topics import Topics
+from callstream.tracing import Tracing, from_span
 from ingress.errors import RequestRejected
 from ingress.metrics import IngressMetrics
 from ingress.publisher import Headers, Publisher
@@ -42,6 +45,8 @@ class IngressService:
     verifier: WebhookVerifier | None
     """None when no public key is configured (or verification is off)."""
     clock: Callable[[], float] = time.time
+    tracing: Tracing | None = None
+    """None when tracing is off (``callstream.tracing``)."""
 
     @property
     def topics(self) -> Topics:
@@ -53,8 +58,32 @@ class IngressService:
         """Publish durably or raise ``RequestRejected`` (503, ``Retry-After``).
 
         ``topic_role`` (``tool-calls``, ``source:crm``, ...) labels the metrics;
-        it is bounded by configuration, unlike the topic's records.
+        it is bounded by configuration, unlike the topic's records. With tracing on, the
+        publication is the ``ingress accept`` span (a child of the request's, so of the
+        caller's ``traceparent`` when it sent one) and the record carries its context.
         """
+        if self.tracing is None:
+            await self._publish(topic_role, topic, key, value, headers)
+            return
+        attributes = {
+            "messaging.system": "kafka",
+            "messaging.destination.name": topic,
+            "callstream.topic_role": topic_role,
+        }
+        if not topic_role.startswith("source:"):  # keyed by the call (a source's key may be PII)
+            attributes["callstream.call_control_id"] = key
+        with self.tracing.span(
+            "ingress accept", kind=SpanKind.PRODUCER, attributes=attributes
+        ) as span:
+            context = from_span(span)
+            if context is not None:
+                bind_contextvars(trace_id=context.trace_id)  # for this request's log lines
+                headers = [*headers, *context.headers()]
+            await self._publish(topic_role, topic, key, value, headers)
+
+    async def _publish(
+        self, topic_role: str, topic: str, key: str, value: bytes, headers: Headers
+    ) -> None:
         ingress = self.settings.config.ingress
         started = time.perf_counter()
         try:

@@ -32,6 +32,7 @@ from yarl import URL
 
 from callstream.pathsegment import encode_segment
 from callstream.records import Injection, Message
+from callstream.tracing import TraceParent
 from injector.errors import RemoteUnavailable
 from injector.policy import Failure, Reply, Result
 
@@ -180,11 +181,13 @@ class AddMessagesClient:
             separators=(",", ":"),
         ).encode()
 
-    async def send(self, injection: Injection) -> Result:
-        """One attempt: the remote's ``Reply``, or the ``Failure`` that stood in for one."""
+    async def send(self, injection: Injection, trace: TraceParent | None = None) -> Result:
+        """One attempt: the remote's ``Reply``, or the ``Failure`` that stood in for one;
+        ``trace``: the attempt's W3C context, sent as ``traceparent`` (and ``tracestate``)."""
+        headers = self._headers if trace is None else self._headers | trace.carrier()
         try:
             raw = await self._sender.post(
-                self.url_for(injection.call_control_id), self.body_for(injection), self._headers
+                self.url_for(injection.call_control_id), self.body_for(injection), headers
             )
         except RemoteUnavailable as exc:
             return Failure("timeout" if exc.kind == "timeout" else "connection", exc.detail)

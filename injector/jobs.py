@@ -15,6 +15,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from callstream.records import DeadLetter, Delivery, Injection
+from callstream.tracing import TraceParent
 from injector.delivery import Finished
 from injector.outcomes import DEAD_LETTERED, dead_letter, delivery_record
 from injector.recorder import DeadLetterWrite
@@ -30,6 +31,8 @@ class Job:
     key: bytes | None
     value: bytes | None
     injection: Injection
+    trace: TraceParent | None = None
+    """The W3C context of the decision that made it (read only where tracing is on)."""
 
 
 @dataclass(slots=True)

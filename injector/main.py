@@ -27,6 +27,7 @@ from callstream.kafka.consumer_thread import ConsumerThread
 from callstream.ops import Health, OpsServer
 from callstream.records import utcnow
 from callstream.settings import Settings
+from callstream.tracing import start_tracing
 from injector.client import AddMessagesClient, AiohttpSender, HttpxSender, Sender
 from injector.memory import RecentSet
 from injector.metrics import InjectorMetrics
@@ -176,6 +177,7 @@ class InjectorApp:
             metrics=self.metrics,
             ledger=self._ledger,
             ended_calls=self._ended,
+            tracing=start_tracing(self._settings, "injector"),
         )
         consumer = Consumer(
             consumer_config(

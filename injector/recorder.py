@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from callstream.kafka.acked import AckedProducer, ProducerLike, Write
 from callstream.records import DeadLetter, Delivery, encode
+from callstream.tracing import TraceParent
 
 
 @dataclass(frozen=True)
@@ -46,17 +47,21 @@ class Recorder(AckedProducer):
         delivery: Delivery | None,
         dead_letter: DeadLetterWrite | None,
         on_recorded: Callable[[], None],
+        *,
+        trace: TraceParent | None = None,
     ) -> None:
-        """Write the outcome (and the dead letter, if any); call ``on_recorded`` once both land."""
+        """Write the outcome (and the dead letter, if any); call ``on_recorded`` once both land.
+
+        ``trace``: the injection's W3C context, which both records carry on.
+        """
+        traced = None if trace is None else trace.headers()
         writes: list[Write] = []
         if delivery is not None:
-            writes.append(
-                Write(self._deliveries, delivery.call_control_id.encode(), encode(delivery))
-            )
+            key = delivery.call_control_id.encode()
+            writes.append(Write(self._deliveries, key, encode(delivery), traced))
         if dead_letter is not None:
-            writes.append(
-                Write(self._dlq, dead_letter.key, dead_letter.value, dead_letter.letter.headers())
-            )
+            headers = dead_letter.letter.headers() + (traced or [])
+            writes.append(Write(self._dlq, dead_letter.key, dead_letter.value, headers))
         if not writes:
             raise ValueError("an outcome is recorded as a delivery, a dead letter, or both")
         self.write(writes, on_recorded)

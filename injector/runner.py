@@ -17,16 +17,19 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import structlog
+from opentelemetry.trace import SpanKind, StatusCode
+from opentelemetry.util.types import AttributeValue
 
 from callstream.config.services import RetrySchedule
 from callstream.records import Injection
+from callstream.tracing import TraceParent, Tracing, from_span
 from injector.client import AddMessagesClient
 from injector.delivery import Ending, Finished, Toolkit, deliver
 from injector.jobs import Job
 from injector.memory import RecentSet
 from injector.metrics import InjectorMetrics, attempt_result
 from injector.outcomes import end_to_end_ms
-from injector.policy import Result
+from injector.policy import Reply, Result
 
 log = structlog.get_logger("injector")
 
@@ -46,8 +49,10 @@ class JobRunner:
         rng: random.Random,
         wall_clock: Callable[[], datetime],
         monotonic: Callable[[], float] = time.monotonic,
+        tracing: Tracing | None = None,
     ) -> None:
         self._client = client
+        self._tracing = tracing
         self._metrics = metrics
         self._ledger = ledger
         self._ended = ended_calls
@@ -77,7 +82,7 @@ class JobRunner:
             self._metrics.skipped.labels("ended_call").inc()
             return Finished("call_ended", None, 0, now, "the call already ended; not sent")
         kit = Toolkit(
-            send=self._send,
+            send=self._send if self._tracing is None else self._traced(self._tracing, job),
             wait=wait,
             may_send=may_send,
             wall_clock=self._wall,
@@ -87,17 +92,46 @@ class JobRunner:
         )
         return await deliver(injection, kit)
 
-    async def _send(self, injection: Injection) -> Result:
+    async def _send(self, injection: Injection, trace: TraceParent | None = None) -> Result:
         async with self._slots:
             self._metrics.in_flight.inc()
             started = self._monotonic()
             try:
-                result = await self._client.send(injection)
+                result = await self._client.send(injection, trace)
             finally:
                 self._metrics.in_flight.dec()
         self._metrics.remote_latency.observe(self._monotonic() - started)
         self._metrics.attempts.labels(attempt_result(result)).inc()
         return result
+
+    def _traced(self, tracing: Tracing, job: Job) -> Callable[[Injection], Awaitable[Result]]:
+        """``_send`` with each attempt an ``injector attempt`` span, a child of the decision's,
+        whose context the remote receives in ``traceparent``."""
+        attempts = 0
+
+        async def attempt(injection: Injection) -> Result:
+            nonlocal attempts
+            attempts += 1
+            attributes: dict[str, AttributeValue] = {
+                "callstream.injection_id": injection.injection_id,
+                "callstream.call_control_id": injection.call_control_id,
+                "callstream.attempt": attempts,
+            }
+            with tracing.span(
+                "injector attempt", parent=job.trace, kind=SpanKind.CLIENT, attributes=attributes
+            ) as span:
+                result = await self._send(injection, from_span(span))
+                if isinstance(result, Reply):
+                    span.set_attribute("http.response.status_code", result.status)
+                    failed = result.status >= 400
+                else:
+                    span.set_attribute("error.type", result.kind)
+                    failed = True
+                if failed:
+                    span.set_status(StatusCode.ERROR)
+            return result
+
+        return attempt
 
     def remember(self, job: Job, ending: Finished) -> None:
         """Teach the memories and metrics what a finished job showed, and log it."""

@@ -31,6 +31,7 @@ from callstream.kafka.backlog import Backlog
 from callstream.kafka.consumer_thread import ConsumerControl
 from callstream.ops import Health
 from callstream.records import Injection, decode, utcnow
+from callstream.tracing import Tracing, trace_of
 from injector.client import AddMessagesClient
 from injector.delivery import Abandoned, Halted
 from injector.errors import CredentialsRejected
@@ -63,8 +64,10 @@ class Injector:
         rng: random.Random | None = None,
         wall_clock: Callable[[], datetime] = utcnow,
         monotonic: Callable[[], float] = time.monotonic,
+        tracing: Tracing | None = None,
     ) -> None:
         self._config = config
+        self._traced = tracing is not None
         self._topic = topic
         self._recorder = recorder
         self._health = health
@@ -88,6 +91,7 @@ class Injector:
             rng=rng or random.Random(),  # noqa: S311 - retry jitter, not a secret
             wall_clock=wall_clock,
             monotonic=monotonic,
+            tracing=tracing,
         )
         self._halted: CredentialsRejected | None = None
         self._stopping = False
@@ -217,6 +221,8 @@ class Injector:
                 )
                 continue
             job = Job(partition, offset, generation, key, value, injection)
+            if self._traced:
+                job.trace = trace_of(record.headers())
             lane = self._lanes.get(injection.call_control_id)
             if lane is None:
                 lane = self._lanes[injection.call_control_id] = Lane(injection.call_control_id)
@@ -253,7 +259,9 @@ class Injector:
         """
         injection = job.injection
         with structlog.contextvars.bound_contextvars(
-            call_control_id=injection.call_control_id, injection_id=injection.injection_id
+            call_control_id=injection.call_control_id,
+            injection_id=injection.injection_id,
+            **({} if job.trace is None else {"trace_id": job.trace.trace_id}),
         ):
             return await self._deliver(job)
 
@@ -275,6 +283,7 @@ class Injector:
             delivery,
             letter,
             lambda: self._backlog.finish(job.partition, job.generation, job.offset),
+            trace=job.trace,
         )
         if letter is not None:
             self._metrics.dead_letters.labels(letter.letter.reason).inc()

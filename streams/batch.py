@@ -25,6 +25,7 @@ from structlog.contextvars import bind_contextvars, unbind_contextvars
 
 from callstream.errors import RecordError
 from callstream.topics import Topics
+from callstream.tracing import TraceParent
 from streams.correlation import resolve as correlation
 from streams.correlation.index import IndexEntry, decode_entry, encode_entry
 from streams.decide import calls as call_join
@@ -65,6 +66,8 @@ class RawRecord:
     key: bytes | None
     value: bytes | None
     headers: Sequence[tuple[str, bytes | None]] = ()
+    trace: TraceParent | None = None
+    """Its W3C trace context (read from its headers only where tracing is on)."""
 
 
 @dataclass
@@ -345,4 +348,7 @@ class _Batch:
 
 
 def _origin(record: RawRecord) -> Origin:
-    return Origin(record.topic, record.partition, record.offset, record.timestamp)
+    if record.trace is None:
+        return Origin(record.topic, record.partition, record.offset, record.timestamp)
+    trace = (record.trace,)
+    return Origin(record.topic, record.partition, record.offset, record.timestamp, trace=trace)

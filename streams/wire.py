@@ -10,7 +10,10 @@ what arrived, and say in headers what they are and where they came from::
     callstream.call-control-id the call (by-call)
     callstream.route           the correlation route (by-key source events, JSON)
 
-This is an internal contract of the streams worker; nothing else reads it.
+This is an internal contract of the streams worker; nothing else reads it. With
+tracing on (``callstream.tracing``), the records for ``injections`` and the
+dead-letter topic also carry the standard W3C ``traceparent`` (and
+``tracestate``) headers; internal records keep the context in the origin.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any, cast
 
 from callstream.records import DeadLetter, encode
 from callstream.topics import Topics
+from callstream.tracing import Tracing, from_span
 from streams.correlation.route import Route
 from streams.decide.injections import at
 from streams.decide.outputs import (
@@ -134,11 +138,18 @@ def _key(value: str | bytes | None) -> bytes | None:
 
 
 class Wire:
-    """Turns outputs into records for this deployment's topics."""
+    """Turns outputs into records for this deployment's topics.
 
-    def __init__(self, topics: Topics, partitions: int) -> None:
+    With ``tracing``, each injection's record is where its decision becomes a span
+    (``streams decision``, the child of its cause's context, linked to the causes it
+    replaced), and the record carries that span's context in the W3C headers; a
+    dead letter carries its cause's.
+    """
+
+    def __init__(self, topics: Topics, partitions: int, tracing: Tracing | None = None) -> None:
         self._topics = topics
         self._partitions = partitions
+        self.tracing = tracing
 
     def _internal(self, topic: str, key: str, value: bytes | None, headers: Headers) -> OutRecord:
         partition = partition_for(key, self._partitions)
@@ -151,7 +162,8 @@ class Wire:
         match output:
             case Inject(injection=injection):
                 key = injection.call_control_id.encode()
-                record = OutRecord(topics.injections, key, encode(injection), [])
+                headers = [] if self.tracing is None else _decided(self.tracing, output, now)
+                record = OutRecord(topics.injections, key, encode(injection), headers)
             case DeadLetterOut():
                 record = self._dead_letter(output, now)
             case IndexUpdate():
@@ -185,4 +197,27 @@ class Wire:
             at=at(now),
             call_control_id=output.call_control_id,
         )
-        return OutRecord(self._topics.dlq, _key(output.key), output.raw, meta.headers())
+        headers = meta.headers()
+        if output.origin.trace:
+            headers += output.origin.trace[0].headers()
+        return OutRecord(self._topics.dlq, _key(output.key), output.raw, headers)
+
+
+def _decided(tracing: Tracing, inject: Inject, now: float) -> Headers:
+    """The span of the decision that made ``inject`` (from ``now``), as its record's headers."""
+    injection, causes = inject.injection, inject.origin.trace
+    attributes = {
+        "callstream.injection_id": injection.injection_id,
+        "callstream.call_control_id": injection.call_control_id,
+        "callstream.source": injection.source,
+        "callstream.cause_ids": [injection.cause_id, *injection.coalesced],
+    }
+    with tracing.span(
+        "streams decision",
+        parent=causes[0] if causes else None,
+        links=causes[1:],
+        attributes=attributes,
+        start_ns=int(now * 1e9),
+    ) as span:
+        context = from_span(span)
+    return [] if context is None else context.headers()

@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 from callstream.kafka import resolve_connection, wait_for_broker
 from callstream.ops import Health, OpsServer
 from callstream.settings import Settings
+from callstream.tracing import start_tracing
 from streams.metrics import StreamsMetrics
 from streams.runtime.topology import check_topics
 from streams.runtime.worker import StreamsWorker, group_id, install_signals
@@ -55,6 +56,7 @@ def run_worker(
             worker_id=worker_id,
             metrics=StreamsMetrics(registry),
             health=health,
+            tracing=start_tracing(settings, "streams"),
         )
         install_signals(worker)
         code = worker.run()

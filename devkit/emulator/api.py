@@ -179,6 +179,7 @@ async def add_messages(request: Request) -> Response:
         command_id=parsed.command_id,
         trigger_response=parsed.trigger_response,
         client_state=parsed.client_state,
+        traceparent=request.headers.get("traceparent"),
     )
     if decision.faulted:
         return await _fault(state, call_control_id, segment, command, decision)
@@ -222,7 +223,12 @@ async def _fault(
         _answer(state, call_control_id, segment, command, fault_status=status)
     else:
         state.book.record_refused(
-            call_control_id, command.command_id, status, note="fault", segment=segment
+            call_control_id,
+            command.command_id,
+            status,
+            note="fault",
+            segment=segment,
+            traceparent=command.traceparent,
         )
     if decision.hang_s is not None:
         await asyncio.sleep(decision.hang_s)

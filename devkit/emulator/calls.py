@@ -39,7 +39,7 @@ class Request:
     """One raw request that reached a known call, whatever became of it.
 
     ``segment`` is the call id's path segment exactly as it arrived, before any
-    percent-decoding.
+    percent-decoding; ``traceparent`` the W3C trace context header it came with.
     """
 
     command_id: str | None
@@ -48,6 +48,7 @@ class Request:
     applied: bool
     note: str = ""
     segment: str = ""
+    traceparent: str | None = None
 
 
 @dataclass
@@ -113,6 +114,7 @@ class Call:
                     "applied": r.applied,
                     "note": r.note,
                     "segment": r.segment,
+                    "traceparent": r.traceparent,
                 }
                 for r in self.requests
             ],
@@ -121,12 +123,13 @@ class Call:
 
 @dataclass(frozen=True)
 class AddMessages:
-    """A validated add-messages request body."""
+    """A validated add-messages request body (and the ``traceparent`` header it came with)."""
 
     messages: Sequence[Mapping[str, Any]]
     command_id: str | None = None
     trigger_response: bool = False
     client_state: str | None = None
+    traceparent: str | None = None
 
 
 Verdict = Literal["applied", "duplicate", "call_ended", "unknown_call"]
@@ -216,8 +219,9 @@ class CallBook:
             return verdict
         now = self._clock()
         applied = verdict == "applied"
+        note = "" if applied else verdict
         call.requests.append(
-            Request(command.command_id, now, status, applied, "" if applied else verdict, segment)
+            Request(command.command_id, now, status, applied, note, segment, command.traceparent)
         )
         if applied:
             if command.command_id is not None:
@@ -241,10 +245,12 @@ class CallBook:
         *,
         note: str,
         segment: str,
+        traceparent: str | None = None,
     ) -> None:
         """Record a request not applied by this request (a fault answered it, or its path was
         refused), saying why in ``note``."""
         call = self._calls.get(call_control_id)
         if call is None:
             return
-        call.requests.append(Request(command_id, self._clock(), status, False, note, segment))
+        at = self._clock()
+        call.requests.append(Request(command_id, at, status, False, note, segment, traceparent))

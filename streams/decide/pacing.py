@@ -103,7 +103,8 @@ def _coalesce(older: Queued, newer: Queued) -> Queued:
     waited = [d for d in old.guardrails if d not in _RENDERING and d not in new.guardrails]
     guardrails = [*new.guardrails, *waited, *([] if "coalesced" in waited else ["coalesced"])]
     injection = new.model_copy(update={"coalesced": coalesced, "guardrails": guardrails})
-    return Queued(injection, newer.raw, newer.origin, newer.subject, min(older.due, newer.due))
+    origin = newer.origin.replacing(older.origin)  # its trace links to the older causes
+    return Queued(injection, newer.raw, origin, newer.subject, min(older.due, newer.due))
 
 
 def drain(state: CallState, rate: RateLimit, now: float, out: list[Output]) -> CallState:

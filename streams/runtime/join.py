@@ -43,6 +43,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from callstream.kafka.batches import take
 from callstream.ops import Health
 from callstream.topics import Topics
+from callstream.tracing import Tracing
 from streams.batch import BatchDecider, BatchResult, RawRecord
 from streams.runtime.accounting import Accounting
 from streams.runtime.checkpoint import Checkpointing, Offsets
@@ -77,6 +78,7 @@ class JoinLoop:
         tick_interval_s: float,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        tracing: Tracing | None = None,
     ) -> None:
         self._consumer = consumer
         self._checkpoint = checkpoint
@@ -96,7 +98,8 @@ class JoinLoop:
         self._inputs = decider.topics
         self._store = TableStore(partitions)
         self._deadlines = deadlines
-        self._wire = Wire(topics, partitions)
+        self._wire = Wire(topics, partitions, tracing)
+        self._traced = tracing is not None
         self._ready: set[int] = set()
         """Assigned and restored: their records are fetched and decided."""
         self._restoring: set[int] = set()
@@ -131,7 +134,7 @@ class JoinLoop:
         messages = take(
             self._consumer, most=self._batch_max, wait_s=timeout, gather_s=self._gather_s
         )
-        records = []
+        records, traced = [], self._traced
         for message in messages:
             error = message.error()
             if error is not None:
@@ -139,7 +142,7 @@ class JoinLoop:
                 continue
             # Fetched before a rebalance moved its partition: its new owner decides it.
             if message.partition() in self._ready:
-                records.append(raw_record(message))
+                records.append(raw_record(message, traced))
         return records
 
     def _consumer_error(self, error: KafkaError) -> None:

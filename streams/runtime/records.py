@@ -6,11 +6,13 @@ from typing import Any
 
 from confluent_kafka import Message
 
+from callstream.tracing import trace_of
 from streams.batch import RawRecord
 
 
-def raw_record(message: Message) -> RawRecord:
-    """The record ``message`` carries (timestamp in seconds; 0 when the broker gave none)."""
+def raw_record(message: Message, traced: bool = False) -> RawRecord:
+    """The record ``message`` carries (timestamp in seconds; 0 when the broker gave none);
+    ``traced``: with the W3C trace context its headers carry."""
     _, timestamp_ms = message.timestamp()
     headers: Any = message.headers() or ()
     return RawRecord(
@@ -21,6 +23,7 @@ def raw_record(message: Message) -> RawRecord:
         key=_as_bytes(message.key()),
         value=_as_bytes(message.value()),
         headers=tuple(headers),
+        trace=trace_of(headers) if traced else None,
     )
 
 

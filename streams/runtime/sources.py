@@ -19,6 +19,7 @@ import structlog
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from callstream.kafka.batches import take
+from callstream.tracing import RecordHeaders, TraceParent, trace_of
 from streams.correlation.sources import route_source_record
 from streams.decide.rules import Rules
 from streams.runtime.accounting import Accounting
@@ -78,6 +79,7 @@ class SourcesLoop:
         config = self._rules.streams
         outputs = []
         offsets: Offsets = {}
+        traced = self._wire.tracing is not None
         for message in messages:
             error = message.error()
             if error is not None:
@@ -90,7 +92,8 @@ class SourcesLoop:
             source = self._source_of.get(topic, "")
             self._accounting.records_in(source or topic, 1)
             _, timestamp_ms = message.timestamp()
-            origin = Origin(topic, partition, offset, max(0, timestamp_ms) / 1000.0, source)
+            trace = _trace(message.headers()) if traced else ()
+            origin = Origin(topic, partition, offset, max(0, timestamp_ms) / 1000.0, source, trace)
             key, value = message.key(), message.value()
             outputs.append(
                 route_source_record(
@@ -117,3 +120,9 @@ class SourcesLoop:
 
     def on_lost(self, _: Consumer, lost: list[TopicPartition]) -> None:
         self._checkpoint.forget([(tp.topic, tp.partition) for tp in lost])
+
+
+def _trace(headers: RecordHeaders) -> tuple[TraceParent, ...]:
+    """The W3C context of a source record's headers (an origin's ``trace``), if any."""
+    context = trace_of(headers)
+    return () if context is None else (context,)

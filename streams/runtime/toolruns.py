@@ -26,11 +26,13 @@ from collections.abc import Callable
 import structlog
 from confluent_kafka import Message
 
+from callstream.config import BackendSpec
 from callstream.errors import RecordError
 from callstream.kafka.acked import AckedProducer, Write
 from callstream.kafka.backlog import Backlog
 from callstream.kafka.consumer_thread import ConsumerControl
-from callstream.records import ToolCall, decode, encode
+from callstream.records import ToolCall, ToolResult, decode, encode
+from callstream.tracing import Tracing, from_span
 from streams.batch import RawRecord
 from streams.decide.outputs import DeadLetterOut
 from streams.decide.rules import Rules
@@ -181,6 +183,12 @@ class ToolRuns:
         if backend is None:
             error = f"tool {call.tool!r} has no backend configured any more"
             return [self._dead(record, origin, "no_backend", error)]
+        if self._wire.tracing is not None:
+            return await self._traced(self._wire.tracing, call, backend, origin)
+        result = await self._run(call, backend)
+        return [Write(self._results, call.call_control_id.encode(), encode(result))]
+
+    async def _run(self, call: ToolCall, backend: BackendSpec) -> ToolResult:
         started = time.monotonic()
         with structlog.contextvars.bound_contextvars(
             call_control_id=call.call_control_id, request_id=call.request_id
@@ -189,7 +197,26 @@ class ToolRuns:
             self._metrics.tool_runs.labels(call.tool, result.status).inc()
             self._metrics.tool_seconds.labels(call.tool).observe(time.monotonic() - started)
             log.info("tool_ran", tool=call.tool, status=result.status, detail=result.error)
-        return [Write(self._results, call.call_control_id.encode(), encode(result))]
+        return result
+
+    async def _traced(
+        self, tracing: Tracing, call: ToolCall, backend: BackendSpec, origin: Origin
+    ) -> list[Write]:
+        """The lookup as a ``tool runner lookup`` span, its result carrying the span's context."""
+        attributes = {
+            "callstream.call_control_id": call.call_control_id,
+            "callstream.request_id": call.request_id,
+            "callstream.tool": call.tool,
+        }
+        parent = origin.trace[0] if origin.trace else None
+        with tracing.span("tool runner lookup", parent=parent, attributes=attributes) as span:
+            context = from_span(span)
+            trace_id = None if context is None else context.trace_id
+            with structlog.contextvars.bound_contextvars(trace_id=trace_id):
+                result = await self._run(call, backend)
+            span.set_attribute("callstream.tool_status", result.status)
+        headers = None if context is None else context.headers()
+        return [Write(self._results, call.call_control_id.encode(), encode(result), headers)]
 
     def _dead(self, record: RawRecord, origin: Origin, reason: str, error: str) -> Write:
         dead = DeadLetterOut(

@@ -41,6 +41,7 @@ from callstream.kafka.acked import AckedProducer
 from callstream.kafka.consumer_thread import ConsumerThread
 from callstream.ops import Health
 from callstream.settings import Settings
+from callstream.tracing import Tracing
 from streams.batch import BatchDecider
 from streams.decide.rules import Rules
 from streams.metrics import StreamsMetrics
@@ -95,6 +96,7 @@ class StreamsWorker:
         metrics: StreamsMetrics,
         health: Health,
         backends: BackendClient | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self._settings = settings
         self._conn = conn
@@ -103,6 +105,7 @@ class StreamsWorker:
         self._metrics = metrics
         self._health = health
         self._backends = backends
+        self._tracing = tracing
         self._config = settings.config.streams
         self._rules = Rules.from_config(settings.config)
         self._accounting = Accounting(metrics)
@@ -184,6 +187,7 @@ class StreamsWorker:
             poll_s=POLL_S,
             gather_s=self._config.batch_gather_s,
             tick_interval_s=self._config.tick_interval_s,
+            tracing=self._tracing,
         )
 
     def _sources(self) -> SourcesLoop:
@@ -194,7 +198,7 @@ class StreamsWorker:
             checkpoint=self._checkpoint("sources", consumer),
             rules=self._rules,
             source_of_topic={topic: name for name, topic in topics.sources.items()},
-            wire=Wire(topics, self._partitions),
+            wire=Wire(topics, self._partitions, self._tracing),
             accounting=self._accounting,
             batch_max=self._config.batch_max_events,
             poll_s=POLL_S,
@@ -214,7 +218,7 @@ class StreamsWorker:
             ),
             rules=self._rules,
             results_topic=topics.tool_results,
-            wire=Wire(topics, self._partitions),
+            wire=Wire(topics, self._partitions, self._tracing),
             producer=AckedProducer(self._producer("tool-runner"), on_failure=self._fail),
             metrics=self._metrics,
             concurrency=config.tool_runner_concurrency,

@@ -11,9 +11,10 @@ This module holds data and its JSON form only; it never decides anything.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from callstream.tracing import TraceParent
 from streams.correlation.route import Route
 
 InputKind = Literal["call_event", "tool_call", "tool_result", "supervisor", "source"]
@@ -36,14 +37,30 @@ class Origin:
     """The original record's Kafka timestamp, in seconds."""
     source: str | None = None
     """The configured source name, for records from a source topic."""
+    trace: tuple[TraceParent, ...] = ()
+    """With tracing on: the W3C context the record arrived with (first), then those of the
+    older causes its injection replaced (``decide.pacing`` coalescing), for span links."""
 
     def to_json(self) -> list[Any]:
-        return [self.topic, self.partition, self.offset, self.timestamp, self.source]
+        data = [self.topic, self.partition, self.offset, self.timestamp, self.source]
+        if self.trace:
+            data.append([context.to_json() for context in self.trace])
+        return data
 
     @classmethod
     def from_json(cls, data: list[Any]) -> Origin:
-        topic, partition, offset, timestamp, source = data
-        return cls(str(topic), int(partition), int(offset), float(timestamp), source)
+        if len(data) == 5:  # written with tracing off (or before it existed)
+            topic, partition, offset, timestamp, source = data
+            return cls(str(topic), int(partition), int(offset), float(timestamp), source)
+        topic, partition, offset, timestamp, source, traced = data
+        trace = tuple(TraceParent.from_json(context) for context in traced)
+        return cls(str(topic), int(partition), int(offset), float(timestamp), source, trace)
+
+    def replacing(self, older: Origin) -> Origin:
+        """This origin, linked to the trace contexts of ``older``, whose injection it replaced."""
+        if not older.trace:
+            return self
+        return replace(self, trace=(*self.trace, *older.trace))
 
 
 @dataclass(frozen=True, slots=True)
