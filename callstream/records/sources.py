@@ -129,6 +129,17 @@ def source_event_from_raw(
         raise record_error(f"{source} event", exc) from exc
 
 
+def connect_payload(obj: dict[str, Any]) -> Any:
+    """The record inside Kafka Connect's JSON envelope (``{"schema": ..., "payload": ...}``).
+
+    Connect's ``JsonConverter`` with ``schemas.enable=true`` wraps every value so;
+    anything else is returned as it is.
+    """
+    if obj.keys() == {"schema", "payload"} and isinstance(obj["schema"], dict | None):
+        return obj["payload"]
+    return obj
+
+
 def decode_source_event(
     source: str,
     raw: bytes | None,
@@ -136,13 +147,17 @@ def decode_source_event(
     *,
     fallback_time: datetime | None = None,
 ) -> SourceEvent:
-    """Parse a source topic's record bytes into a ``SourceEvent`` or raise ``RecordError``."""
+    """Parse a source topic's JSON record (or Connect envelope) into a ``SourceEvent``.
+
+    ``RecordError`` if it is not one.
+    """
     if raw is None:
         raise RecordError("schema", f"{source} event: record has no value")
     if len(raw) > MAX_RECORD_BYTES:
         raise RecordError("too_large", f"{source} event: {len(raw)} bytes exceeds limit")
     try:
         obj = _JSON_OBJECT.validate_json(raw)
+        obj = _JSON_OBJECT.validate_python(connect_payload(obj))
     except ValidationError as exc:
         raise record_error(f"{source} event", exc) from exc
     return source_event_from_raw(source, obj, fields, fallback_time=fallback_time)
