@@ -55,6 +55,7 @@ from streams.runtime.join import JoinLoop
 from streams.runtime.restore import Restorer
 from streams.runtime.sources import SourcesLoop
 from streams.runtime.toolruns import ToolRuns
+from streams.schemas.registry import source_decoders
 from streams.state.deadlines import Deadlines
 from streams.toolrunner.http import AiohttpBackendClient, BackendClient
 from streams.toolrunner.runner import ToolRunner
@@ -106,6 +107,8 @@ class StreamsWorker:
         self._config = settings.config.streams
         self._rules = Rules.from_config(settings.config)
         self._accounting = Accounting(metrics)
+        # Built here, not in the loop's thread: a bad registry setting stops the start (exit 2).
+        self._decoders = source_decoders(settings.config.sources, settings.registry_auth)
         self._stop = threading.Event()
         self._failure = _Failure()
 
@@ -197,6 +200,7 @@ class StreamsWorker:
             accounting=self._accounting,
             batch_max=self._config.batch_max_events,
             poll_s=POLL_S,
+            decoders=self._decoders,
             joined=lambda: self._health.set("sources", True, "in the group"),
         )
 
