@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from callstream.records import DeadLetter, encode
+from callstream.records.sources import JSON_VALUE_HEADER
 from callstream.topics import Topics
 from streams.correlation.route import Route
 from streams.decide.injections import at
@@ -185,4 +186,7 @@ class Wire:
             at=at(now),
             call_control_id=output.call_control_id,
         )
-        return OutRecord(self._topics.dlq, _key(output.key), output.raw, meta.headers())
+        headers = meta.headers()
+        if output.origin.source is not None and output.json_value:
+            headers.append(JSON_VALUE_HEADER)
+        return OutRecord(self._topics.dlq, _key(output.key), output.raw, headers)

@@ -9,7 +9,7 @@ events it could never route) and the streams (which route them).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Self
 
@@ -70,6 +70,21 @@ class FieldMap(BaseModel):
     call_control_id: str = "call_control_id"
     phone: str = "customer.phone"
     customer_id: str = "customer.id"
+
+
+JSON_VALUE_HEADER: tuple[str, bytes] = ("content-type", b"application/json")
+"""Marks a source record whose value is JSON whatever its source's format: the ingress sets
+it on what ``POST /events/{source}`` publishes, the streams worker on dead letters whose
+value it had already decoded, so ``dlq replay`` re-drives them as JSON."""
+
+
+def json_marked(headers: Sequence[tuple[str, str | bytes | None]] | None) -> bool:
+    """Whether ``headers`` mark the value as JSON (``JSON_VALUE_HEADER``)."""
+    name, value = JSON_VALUE_HEADER
+    return any(
+        key.lower() == name and (found.encode() if isinstance(found, str) else found) == value
+        for key, found in headers or ()
+    )
 
 
 _MISSING = object()

@@ -11,7 +11,8 @@ however many partitions they have.
 A source whose values are schema'd (Avro, Protobuf, JSON Schema) is decoded
 here, at the edge (``streams.schemas``), to the JSON record the rest of the
 worker reads; a value that cannot be decoded is dead-lettered ``schema`` with
-its original bytes. When the Schema Registry cannot be asked, the batch stops
+its original bytes. A record marked JSON (``content-type: application/json``:
+what the ingress publishes, what ``dlq replay`` re-drives) is read as JSON. When the Schema Registry cannot be asked, the batch stops
 at that record: what came before it is written and committed, every partition
 is rewound to its first record not yet routed and paused, and the loop asks
 again after a backoff (doubling up to the registry's ``retry_max_s``) — the
@@ -29,6 +30,7 @@ import structlog
 from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
 from callstream.errors import RecordError
+from callstream.records.sources import json_marked
 from streams.correlation.sources import route_source_record
 from streams.decide.outputs import DeadLetterOut, Output
 from streams.decide.rules import Rules
@@ -123,14 +125,17 @@ class SourcesLoop:
         offset, (_, timestamp_ms) = message.offset() or 0, message.timestamp()
         origin = Origin(topic, partition, offset, max(0, timestamp_ms) / 1000.0, source)
         key, value = _as_bytes(message.key()), _as_bytes(message.value())
-        decoder = self._decoders.get(source)
+        headers = _headers(message)
+        decoder = None if json_marked(headers) else self._decoders.get(source)
         record = value
         if decoder is not None:
             try:
-                record = decoder(value, topic, _headers(message))
+                record = decoder(value, topic, headers)
             except RecordError as exc:
                 self._accounting.records_in(source or topic, 1)
-                return DeadLetterOut(value, origin, exc.reason, exc.detail, key=key)
+                return DeadLetterOut(
+                    value, origin, exc.reason, exc.detail, key=key, json_value=False
+                )
             self._wait_s = 0.0  # the registry answered: the next outage backs off afresh
         self._accounting.records_in(source or topic, 1)
         config = self._rules.streams
@@ -144,7 +149,7 @@ class SourcesLoop:
         )
         if isinstance(output, DeadLetterOut) and record is not value:
             # A dead letter carries the bytes that arrived, not callstream's reading of them.
-            output = dataclasses.replace(output, raw=value)
+            output = dataclasses.replace(output, raw=value, json_value=False)
         return output
 
     def _wait_for_registry(

@@ -200,7 +200,7 @@ class StreamsWorker:
             accounting=self._accounting,
             batch_max=self._config.batch_max_events,
             poll_s=POLL_S,
-            decoders=self._decoders,
+            decoders=self._decoders.by_source,
             joined=lambda: self._health.set("sources", True, "in the group"),
         )
 
@@ -296,6 +296,7 @@ class StreamsWorker:
             tools_loop.call_soon_threadsafe(runs.request_stop)
         for thread in threads:
             thread.join(timeout=STOP_GRACE_S + 10.0)
+        self._decoders.close()
         stuck = [thread.name for thread in threads if thread.is_alive()]
         if stuck:
             self._fail(f"loops did not stop within the grace: {stuck}")

@@ -9,7 +9,8 @@ is the sources loop's job, which keeps polling Kafka while it waits.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from confluent_kafka.schema_registry import SchemaRegistryClient
@@ -35,7 +36,6 @@ def registry_client(spec: SchemaRegistrySpec, auth: SecretStr | None) -> SchemaR
         "max.retries": 0,
     }
     if auth is not None:
-        conf["basic.auth.credentials.source"] = "USER_INFO"
         conf["basic.auth.user.info"] = auth.get_secret_value()
     if spec.ca_location is not None:
         conf["ssl.ca.location"] = spec.ca_location
@@ -56,9 +56,22 @@ def source_decoder(name: str, spec: SourceSpec, client: SchemaRegistryClient) ->
     return RegistryDecoder(name, spec.format, deserialize)
 
 
+@dataclass(frozen=True)
+class SourceDecoders:
+    """The decoder of each schema'd source, and the registry clients they share."""
+
+    by_source: Mapping[str, RegistryDecoder]
+    clients: Sequence[SchemaRegistryClient]
+
+    def close(self) -> None:
+        """Close the clients' HTTP connections (when the worker stops)."""
+        for client in self.clients:
+            client.close()
+
+
 def source_decoders(
     sources: Mapping[str, SourceSpec], auth: Mapping[str, SecretStr]
-) -> dict[str, RegistryDecoder]:
+) -> SourceDecoders:
     """A decoder per source whose format names a registry (plain JSON sources need none)."""
     clients: dict[tuple[str, str | None, str | None], SchemaRegistryClient] = {}
     decoders: dict[str, RegistryDecoder] = {}
@@ -74,4 +87,4 @@ def source_decoders(
             except (ValueError, TypeError, OSError) as exc:
                 raise ConfigError(f"sources.{name}.schema_registry: {exc}") from exc
         decoders[name] = source_decoder(name, spec, clients[key])
-    return decoders
+    return SourceDecoders(decoders, list(clients.values()))

@@ -345,3 +345,26 @@ def test_a_kafka_connect_json_envelope_is_read_as_its_payload(pipeline: LocalPip
         ]
     )
     assert [entry["messages"] for entry in injected] == [[{"role": "system", "content": text}]]
+
+
+def test_post_events_keeps_taking_json_for_an_avro_source(pipeline: LocalPipeline) -> None:
+    """An HTTP caller posts JSON in the CRM's own layout; the ingress publishes it marked
+    JSON on the Avro topic, and the worker reads it as such: it reaches the call."""
+    target = pipeline.target
+    event_id, note = f"crm-{uuid.uuid4().hex[:8]}", "posted over HTTP"
+    phone = "+15557780004"
+    with EmulatorControl(target.emulator_url) as control:
+        call = control.start_call(from_number=phone, to_number="+15559870000")
+        event = {**_crm_event(event_id, phone, note), "CommitTimestamp": datetime.now(UTC)}
+        response = httpx.post(
+            f"{target.ingress_url}/events/crm",
+            content=json.dumps(event, default=str),
+            headers={"authorization": f"Bearer {target.token}", "content-type": "application/json"},
+            timeout=30,
+        )
+        assert response.status_code == 202, response.text
+        wait_until(lambda: _injected(control, call), timeout_s=60, what="the posted CRM update")
+        injected = _injected(control, call)
+    assert [entry["messages"] for entry in injected] == [
+        [{"role": "system", "content": _crm_text(event_id, phone, note)}]
+    ]
