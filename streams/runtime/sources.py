@@ -12,11 +12,13 @@ A source whose values are schema'd (Avro, Protobuf, JSON Schema) is decoded
 here, at the edge (``streams.schemas``), to the JSON record the rest of the
 worker reads; a value that cannot be decoded is dead-lettered ``schema`` with
 its original bytes. A record marked JSON (``content-type: application/json``:
-what the ingress publishes, what ``dlq replay`` re-drives) is read as JSON. When the Schema Registry cannot be asked, the batch stops
-at that record: what came before it is written and committed, every partition
-is rewound to its first record not yet routed and paused, and the loop asks
-again after a backoff (doubling up to the registry's ``retry_max_s``) — the
-records wait, nothing is dead-lettered.
+what the ingress publishes, what ``dlq replay`` re-drives) is read as JSON.
+
+When the Schema Registry cannot be asked, the batch stops at that record:
+what came before it is written and committed, every partition is rewound to
+its first record not yet routed and paused, and the loop asks again after a
+backoff (doubling up to the registry's ``retry_max_s``) — the records wait,
+nothing is dead-lettered.
 """
 
 from __future__ import annotations
