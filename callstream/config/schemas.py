@@ -26,6 +26,13 @@ REGISTRY_FORMATS: frozenset[str] = frozenset({"avro", "protobuf", "json_schema"}
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 
 
+def check_env_name(value: str | None, *, field: str, example: str) -> str | None:
+    """``value`` if it can name an environment variable; ``ValueError`` naming ``field``."""
+    if value is not None and not _ENV_NAME.fullmatch(value):
+        raise ValueError(f"{field} must be an environment variable name like {example}")
+    return value
+
+
 class SchemaRegistrySpec(BaseModel):
     """A Confluent-compatible Schema Registry (Confluent, Apicurio's ccompat API, Karapace)."""
 
@@ -67,9 +74,7 @@ class SchemaRegistrySpec(BaseModel):
     @field_validator("basic_auth_env")
     @classmethod
     def _env_name(cls, value: str | None) -> str | None:
-        if value is not None and not _ENV_NAME.fullmatch(value):
-            raise ValueError("basic_auth_env must be an environment variable name like SR_AUTH")
-        return value
+        return check_env_name(value, field="basic_auth_env", example="SR_AUTH")
 
     @model_validator(mode="after")
     def _backoff_in_order(self) -> SchemaRegistrySpec:

@@ -8,10 +8,14 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from callstream.config.messages import MessageSpec
-from callstream.config.schemas import SchemaRegistrySpec, SourceFormat, check_format
+from callstream.config.schemas import (
+    SchemaRegistrySpec,
+    SourceFormat,
+    check_env_name,
+    check_format,
+)
 from callstream.records.sources import FieldMap
 
-_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 _TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")
 
 
@@ -51,9 +55,7 @@ class SourceSpec(BaseModel):
     @field_validator("token_env")
     @classmethod
     def _env_name(cls, value: str | None) -> str | None:
-        if value is not None and not _ENV_NAME.fullmatch(value):
-            raise ValueError("token_env must be an environment variable name like CRM_TOKEN")
-        return value
+        return check_env_name(value, field="token_env", example="CRM_TOKEN")
 
     @model_validator(mode="after")
     def _registry_when_needed(self) -> Self:
