@@ -76,6 +76,11 @@ class SourcesLoop:
         self._decoders = dict(decoders or {})
         self._joined = joined
         self._clock = clock
+        self._backoff = {
+            name: (spec.schema_registry.retry_initial_s, spec.schema_registry.retry_max_s)
+            for name, spec in rules.sources.items()
+            if spec.schema_registry is not None
+        }
         self._waiting_until: float | None = None
         """While the registry is away: when to resume the paused partitions."""
         self._wait_s = 0.0
@@ -169,9 +174,7 @@ class SourcesLoop:
             except KafkaException as err:  # revoked meanwhile: its next owner reads it afresh
                 log.info("rewind_skipped", topic=topic, partition=partition, error=str(err))
         self._consumer.pause(self._consumer.assignment())
-        spec = self._rules.sources.get(source)
-        registry = spec.schema_registry if spec else None
-        first, longest = (registry.retry_initial_s, registry.retry_max_s) if registry else (1, 30)
+        first, longest = self._backoff[source]  # only a source with a registry asks one
         self._wait_s = min(longest, self._wait_s * 2) if self._wait_s else first
         self._waiting_until = self._clock() + self._wait_s
         self._accounting.registry_unavailable(source, str(exc), self._wait_s)
