@@ -44,10 +44,6 @@ class RegistryDecoder:
         self._format = format_
         self._deserialize = deserialize
 
-    @property
-    def source(self) -> str:
-        return self._source
-
     def __call__(self, value: bytes | None, topic: str, headers: Headers | None) -> bytes:
         """The decoded record as JSON bytes; ``RecordError`` or ``SchemaRegistryUnavailable``."""
         what = f"{self._source} event ({self._format})"
