@@ -17,6 +17,7 @@ service's ``errors`` module and derive from ``CallstreamError`` too::
     ├── RequestRejected              an HTTP request the ingress refuses (status, code, detail)
     │   streams/errors.py
     ├── RenderError                  a message template failed for one input (dead-lettered)
+    ├── SchemaRegistryUnavailable    the Schema Registry cannot be asked (retried, never a DLQ)
     ├── ToolBackendError             a tool's HTTP backend did not give a usable answer
     │   ├── ToolBackendUnavailable   timeout, connection failure or 5xx (retryable)
     │   └── ToolBackendRejected      4xx, or an answer too large to publish (permanent)

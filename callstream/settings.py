@@ -153,6 +153,8 @@ class Settings:
     config: AppConfig
     source_tokens: Mapping[str, SecretStr] = field(default_factory=dict)
     """Bearer token per source for ``POST /events/{source}``; absent means none is accepted."""
+    registry_auth: Mapping[str, SecretStr] = field(default_factory=dict)
+    """Schema Registry ``user:password`` per source whose registry names ``basic_auth_env``."""
 
     @property
     def kafka_dir(self) -> Path:
@@ -182,6 +184,7 @@ class Settings:
             self.env.otel_exporter_otlp_headers,
             self.env.otel_exporter_otlp_traces_headers,
             *self.source_tokens.values(),
+            *self.registry_auth.values(),
         ]
         return [s.get_secret_value() for s in candidates if s is not None]
 
@@ -233,4 +236,26 @@ def load_settings() -> Settings:
             tokens[name] = SecretStr(value)
         elif env.callstream_ingress_token is not None:
             tokens[name] = env.callstream_ingress_token
-    return Settings(env=env, config=config, source_tokens=tokens)
+    registry_auth = _registry_auth(config, os.environ)
+    return Settings(env=env, config=config, source_tokens=tokens, registry_auth=registry_auth)
+
+
+def _registry_auth(config: AppConfig, environ: Mapping[str, str]) -> dict[str, SecretStr]:
+    """Each schema'd source's registry credentials, from the variable its config names."""
+    found: dict[str, SecretStr] = {}
+    faults = []
+    for name, spec in config.sources.items():
+        variable = spec.schema_registry.basic_auth_env if spec.schema_registry else None
+        if variable is None:
+            continue
+        where = f"{variable} (sources.{name}.schema_registry.basic_auth_env)"
+        value = environ.get(variable, "")
+        if not value:
+            faults.append(f"{where}: not set; it holds the registry's user:password")
+        elif ":" not in value:
+            faults.append(f"{where}: must be user:password")
+        else:
+            found[name] = SecretStr(value)
+    if faults:
+        raise _env_error(faults)
+    return found

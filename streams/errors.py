@@ -19,3 +19,10 @@ class ToolBackendUnavailable(ToolBackendError):
 
 class ToolBackendRejected(ToolBackendError):
     """The backend refused the request (4xx) or answered something unusable; do not retry."""
+
+
+class SchemaRegistryUnavailable(CallstreamError):
+    """The Schema Registry did not answer usably (unreachable, 5xx, auth refused); retry later.
+
+    Never a reason to dead-letter: the record waits, its partition does not advance.
+    """

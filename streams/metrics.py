@@ -129,3 +129,15 @@ class StreamsMetrics:
             ["tool"],
             registry=registry,
         )
+        self.registry_unavailable = Counter(
+            "callstream_streams_schema_registry_unavailable_total",
+            "Times a source's Schema Registry could not be asked (its records wait, none is "
+            "dead-lettered), by source.",
+            ["source"],
+            registry=registry,
+        )
+        self.sources_waiting = Gauge(
+            "callstream_streams_sources_waiting_for_registry",
+            "1 while the sources loop is paused waiting for a Schema Registry, else 0.",
+            registry=registry,
+        )

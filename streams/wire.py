@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from callstream.records import DeadLetter, encode
+from callstream.records.sources import JSON_VALUE_HEADER
 from callstream.topics import Topics
 from callstream.tracing import Tracing, from_span
 from streams.correlation.route import Route
@@ -200,6 +201,8 @@ class Wire:
         headers = meta.headers()
         if output.origin.trace:
             headers += output.origin.trace[0].headers()
+        if output.origin.source is not None and output.json_value:
+            headers.append(JSON_VALUE_HEADER)
         return OutRecord(self._topics.dlq, _key(output.key), output.raw, headers)
 
 

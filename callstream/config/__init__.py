@@ -8,6 +8,7 @@ from callstream.config.app import (
 )
 from callstream.config.guardrails import GuardrailsConfig, RateLimit, Speak
 from callstream.config.messages import MessageSpec, Priority
+from callstream.config.schemas import SchemaRegistrySpec, SourceFormat
 from callstream.config.services import (
     IngressConfig,
     InjectorConfig,
@@ -28,6 +29,8 @@ __all__ = [
     "Priority",
     "RateLimit",
     "RetrySchedule",
+    "SchemaRegistrySpec",
+    "SourceFormat",
     "SourceSpec",
     "Speak",
     "StreamsConfig",

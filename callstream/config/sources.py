@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import re
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from callstream.config.messages import MessageSpec
+from callstream.config.schemas import (
+    SchemaRegistrySpec,
+    SourceFormat,
+    check_env_name,
+    check_format,
+)
 from callstream.records.sources import FieldMap
 
-_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 _TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")
 
 
@@ -26,6 +32,12 @@ class SourceSpec(BaseModel):
             "unset falls back to CALLSTREAM_INGRESS_TOKEN"
         ),
     )
+    format: SourceFormat = Field(
+        default="json",
+        description="how the topic's values are encoded: json (or a Connect envelope), "
+        "avro, protobuf, json_schema (the last three from a Schema Registry)",
+    )
+    schema_registry: SchemaRegistrySpec | None = None
     fields: FieldMap = FieldMap()
     events: dict[str, MessageSpec] = Field(default_factory=dict, description="rule per event type")
     default: MessageSpec = Field(
@@ -43,9 +55,12 @@ class SourceSpec(BaseModel):
     @field_validator("token_env")
     @classmethod
     def _env_name(cls, value: str | None) -> str | None:
-        if value is not None and not _ENV_NAME.fullmatch(value):
-            raise ValueError("token_env must be an environment variable name like CRM_TOKEN")
-        return value
+        return check_env_name(value, field="token_env", example="CRM_TOKEN")
+
+    @model_validator(mode="after")
+    def _registry_when_needed(self) -> Self:
+        check_format(self.format, self.schema_registry)
+        return self
 
     def rule_for(self, event_type: str) -> MessageSpec:
         """The rendering rule for ``event_type`` (its own, or the source's default)."""

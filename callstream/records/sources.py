@@ -9,7 +9,7 @@ events it could never route) and the streams (which route them).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Self
 
@@ -72,6 +72,21 @@ class FieldMap(BaseModel):
     customer_id: str = "customer.id"
 
 
+JSON_VALUE_HEADER: tuple[str, bytes] = ("content-type", b"application/json")
+"""Marks a source record whose value is JSON whatever its source's format: the ingress sets
+it on what ``POST /events/{source}`` publishes, the streams worker on dead letters whose
+value it had already decoded, so ``dlq replay`` re-drives them as JSON."""
+
+
+def json_marked(headers: Sequence[tuple[str, str | bytes | None]] | None) -> bool:
+    """Whether ``headers`` mark the value as JSON (``JSON_VALUE_HEADER``)."""
+    name, value = JSON_VALUE_HEADER
+    return any(
+        key.lower() == name and (found.encode() if isinstance(found, str) else found) == value
+        for key, found in headers or ()
+    )
+
+
 _MISSING = object()
 _JSON_OBJECT: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
 
@@ -129,6 +144,17 @@ def source_event_from_raw(
         raise record_error(f"{source} event", exc) from exc
 
 
+def connect_payload(obj: dict[str, Any]) -> Any:
+    """The record inside Kafka Connect's JSON envelope (``{"schema": ..., "payload": ...}``).
+
+    Connect's ``JsonConverter`` with ``schemas.enable=true`` wraps every value so;
+    anything else is returned as it is.
+    """
+    if obj.keys() == {"schema", "payload"} and isinstance(obj["schema"], dict | None):
+        return obj["payload"]
+    return obj
+
+
 def decode_source_event(
     source: str,
     raw: bytes | None,
@@ -136,13 +162,17 @@ def decode_source_event(
     *,
     fallback_time: datetime | None = None,
 ) -> SourceEvent:
-    """Parse a source topic's record bytes into a ``SourceEvent`` or raise ``RecordError``."""
+    """Parse a source topic's JSON record (or Connect envelope) into a ``SourceEvent``.
+
+    ``RecordError`` if it is not one.
+    """
     if raw is None:
         raise RecordError("schema", f"{source} event: record has no value")
     if len(raw) > MAX_RECORD_BYTES:
         raise RecordError("too_large", f"{source} event: {len(raw)} bytes exceeds limit")
     try:
         obj = _JSON_OBJECT.validate_json(raw)
+        obj = _JSON_OBJECT.validate_python(connect_payload(obj))
     except ValidationError as exc:
         raise record_error(f"{source} event", exc) from exc
     return source_event_from_raw(source, obj, fields, fallback_time=fallback_time)

@@ -18,6 +18,7 @@ from structlog.contextvars import bind_contextvars
 
 from callstream.errors import RecordError
 from callstream.records import source_event_from_raw
+from callstream.records.sources import JSON_VALUE_HEADER
 from ingress.bodies import check_content_type, parse_json_object, read_body
 from ingress.deps import SourceCaller
 from ingress.errors import RequestRejected
@@ -63,7 +64,9 @@ async def accept_source_event(request: Request, target: SourceCaller) -> Respons
         bind_contextvars(call_control_id=event.call_control_id)
     key = event.call_control_id or event.customer.phone or event.customer.id
     assert key is not None  # SourceEvent refuses an event with none of the three
-    await service.publish(f"source:{source}", service.topics.source(source), key, raw)
+    # Marked JSON: on a topic whose producers write Avro or Protobuf, the worker reads it as sent.
+    topic = service.topics.source(source)
+    await service.publish(f"source:{source}", topic, key, raw, [JSON_VALUE_HEADER])
     log.info(
         "source_event_accepted",
         source=source,

@@ -44,6 +44,9 @@ class DeadLetterOut:
     key: str | bytes | None = None
     """The Kafka key to write it under (call id, correlation key, or the original key)."""
     stage: Stage = "streams"
+    json_value: bool = True
+    """A source record's value is JSON (as every source record is past the sources loop):
+    the dead letter is marked so. False for the bytes of a schema'd record as they arrived."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -107,6 +107,21 @@ class Accounting:
     def records_in(self, label: str, count: int) -> None:
         self._metrics.records_in.labels(label).inc(count)
 
+    def registry_unavailable(self, source: str, error: str, retry_in_s: float) -> None:
+        self._metrics.registry_unavailable.labels(source).inc()
+        self._metrics.sources_waiting.set(1)
+        log.warning(
+            "schema_registry_unavailable",
+            source=source,
+            error=error,
+            retry_in_s=round(retry_in_s, 2),
+            action="source partitions paused; nothing dead-lettered, offsets not advanced",
+        )
+
+    def registry_back(self) -> None:
+        self._metrics.sources_waiting.set(0)
+        log.info("schema_registry_asked_again", action="source partitions resumed")
+
     def tables(self, deadlines: Deadlines) -> None:
         """The table sizes by status, from the deadline index (cheap: no decoding)."""
         for table, labels in STATUS_LABELS.items():

@@ -56,6 +56,7 @@ from streams.runtime.join import JoinLoop
 from streams.runtime.restore import Restorer
 from streams.runtime.sources import SourcesLoop
 from streams.runtime.toolruns import ToolRuns
+from streams.schemas.registry import source_decoders
 from streams.state.deadlines import Deadlines
 from streams.toolrunner.http import AiohttpBackendClient, BackendClient
 from streams.toolrunner.runner import ToolRunner
@@ -109,6 +110,8 @@ class StreamsWorker:
         self._config = settings.config.streams
         self._rules = Rules.from_config(settings.config)
         self._accounting = Accounting(metrics)
+        # Built here, not in the loop's thread: a bad registry setting stops the start (exit 2).
+        self._decoders = source_decoders(settings.config.sources, settings.registry_auth)
         self._stop = threading.Event()
         self._failure = _Failure()
 
@@ -203,6 +206,7 @@ class StreamsWorker:
             batch_max=self._config.batch_max_events,
             poll_s=POLL_S,
             gather_s=self._config.batch_gather_s,
+            decoders=self._decoders.by_source,
             joined=lambda: self._health.set("sources", True, "in the group"),
         )
 
@@ -298,6 +302,7 @@ class StreamsWorker:
             tools_loop.call_soon_threadsafe(runs.request_stop)
         for thread in threads:
             thread.join(timeout=STOP_GRACE_S + 10.0)
+        self._decoders.close()
         stuck = [thread.name for thread in threads if thread.is_alive()]
         if stuck:
             self._fail(f"loops did not stop within the grace: {stuck}")

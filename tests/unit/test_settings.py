@@ -131,3 +131,46 @@ def test_secrets_are_not_in_reprs(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = load_settings()
     assert "very-secret" not in repr(settings)
     assert set(settings.secret_values()) == {"KEY-very-secret", "TOKEN-very-secret"}
+
+
+REGISTRY_AUTH = "CRM_SR_AUTH (sources.crm.schema_registry.basic_auth_env)"
+AVRO_SOURCE = """
+sources:
+  crm:
+    topic: crm.events
+    format: avro
+    schema_registry: {url: "https://registry.example:8081", basic_auth_env: CRM_SR_AUTH}
+"""
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [(None, f"{REGISTRY_AUTH}: not set"),
+     ("no-colon-secret", f"{REGISTRY_AUTH}: must be user:password")],
+)  # fmt: skip
+def test_registry_credentials_must_be_set_as_user_password(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, value: str | None, says: str
+) -> None:
+    """The variable a registry's basic_auth_env names is read once, at start; missing or
+    malformed, the start fails naming it, never showing its value."""
+    config = tmp_path / "c.yaml"
+    config.write_text(AVRO_SOURCE)
+    monkeypatch.setenv("CALLSTREAM_CONFIG", str(config))
+    if value is not None:
+        monkeypatch.setenv("CRM_SR_AUTH", value)
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    assert says in str(raised.value)
+    assert "no-colon-secret" not in str(raised.value)
+
+
+def test_registry_credentials_are_secrets(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Registry credentials are kept per source, out of reprs, and given to the redactor."""
+    config = tmp_path / "c.yaml"
+    config.write_text(AVRO_SOURCE)
+    monkeypatch.setenv("CALLSTREAM_CONFIG", str(config))
+    monkeypatch.setenv("CRM_SR_AUTH", "svc-callstream:SR-very-secret")
+    settings = load_settings()
+    assert settings.registry_auth["crm"].get_secret_value() == "svc-callstream:SR-very-secret"
+    assert "very-secret" not in repr(settings)
+    assert "svc-callstream:SR-very-secret" in settings.secret_values()

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from callstream.config import AppConfig
 from callstream.settings import load_settings
 from devkit.dev.config import DEVELOPER_SETTINGS, prefixed_config
 from devkit.dev.pipeline import DevOptions, DevPorts, LocalPipeline
@@ -24,9 +25,14 @@ from devkit.testing.broker import BrokerHandle
 
 @contextmanager
 def running_pipeline(
-    broker: BrokerHandle, state_dir: Path, env: Mapping[str, str] | None = None
+    broker: BrokerHandle,
+    state_dir: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    adjust: Callable[[AppConfig], AppConfig] | None = None,
 ) -> Iterator[LocalPipeline]:
-    """Every service running on ``broker`` under a fresh topic prefix, ``env`` added to theirs."""
+    """Every service running on ``broker`` under a fresh topic prefix, ``env`` added to theirs,
+    on the demo configuration (changed by ``adjust`` when given)."""
     prefix = f"e2e{uuid.uuid4().hex[:8]}."
     with pytest.MonkeyPatch.context() as patch:
         for name in DEVELOPER_SETTINGS:
@@ -37,15 +43,20 @@ def running_pipeline(
         patch.setenv("CALLSTREAM_TOPIC_PREFIX", prefix)
         settings = load_settings()
         base_env = dict(os.environ)
+    config = prefixed_config(prefix, partitions=4)
     with LocalPipeline(
         settings,
         base_env=base_env,
         state_dir=state_dir,
-        options=DevOptions(ports=DevPorts.free(), config=prefixed_config(prefix, partitions=4)),
+        options=DevOptions(ports=DevPorts.free(), config=(adjust or _same)(config)),
     ) as pipeline:
         yield pipeline
         dead = pipeline.exited()
         assert not dead, f"services died during the tests: {[r.service.name for r in dead]}"
+
+
+def _same(config: AppConfig) -> AppConfig:
+    return config
 
 
 @pytest.fixture(scope="module")

@@ -147,3 +147,42 @@ def test_arbitrary_json_objects_only_raise_record_error(record: dict[str, Any]) 
     raw = json.dumps(record).encode()
     with contextlib.suppress(RecordError):
         decode_source_event("crm", raw, FieldMap(), fallback_time=T0)
+
+
+TICKET = {
+    "event_id": "t-2",
+    "type": "ticket.updated",
+    "occurred_at": "2026-11-23T12:00:00Z",
+    "call_control_id": "v3:abc",
+    "data": {"ticket": "T-9"},
+}
+CONNECT_SCHEMA = {"type": "struct", "fields": [], "optional": False, "name": "Ticket"}
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"schema": CONNECT_SCHEMA, "payload": TICKET},
+        {"schema": None, "payload": TICKET},  # Connect writes a null schema for schemaless data
+        TICKET,
+    ],
+)
+def test_a_kafka_connect_envelope_is_read_as_its_payload(record: dict[str, Any]) -> None:
+    """Connect's JsonConverter envelope and the bare record decode to the same event."""
+    event = decode_source_event("ticketing", json.dumps(record).encode(), FieldMap())
+    assert (event.event_id, event.call_control_id, event.data) == ("t-2", "v3:abc", TICKET["data"])
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"schema": CONNECT_SCHEMA, "payload": "not an object"},
+        {"schema": CONNECT_SCHEMA, "payload": TICKET, "extra": 1},  # not an envelope
+        {"schema": "a string", "payload": TICKET},  # not Connect's schema
+    ],
+)
+def test_what_is_not_an_envelope_of_a_record_is_refused(record: dict[str, Any]) -> None:
+    """A payload that is not an object, or a look-alike that is no envelope, is ``schema``."""
+    with pytest.raises(RecordError) as raised:
+        decode_source_event("ticketing", json.dumps(record).encode(), FieldMap(), fallback_time=T0)
+    assert raised.value.reason == "schema"

@@ -64,6 +64,25 @@ def test_dead_letters_carry_the_original_bytes_and_origin() -> None:
     )  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("origin", "json_value", "marked"),
+    [
+        (ORIGIN, True, True),  # a source record as the worker reads it: JSON
+        (ORIGIN, False, False),  # a schema'd record's bytes as they arrived
+        (Origin("p.tool-calls", 0, 1, 1.0), True, False),  # not a source record
+    ],
+)
+def test_source_dead_letters_say_when_their_value_is_json(
+    origin: Origin, json_value: bool, marked: bool
+) -> None:
+    """``content-type: application/json`` marks source records whose value is JSON, so a
+    replay onto an Avro topic is read as JSON; undecoded bytes are not marked."""
+    out = DeadLetterOut(b"{}", origin, "unknown_call", "waited", json_value=json_value)
+    record = Wire(TOPICS, 12).record(out, 100.0)
+    assert record is not None
+    assert (("content-type", b"application/json") in record.headers) is marked
+
+
 def test_the_deadline_index_finds_due_keys_per_partition() -> None:
     """Due keys are found per partition; a rebuild replaces a stale index; sizes count labels."""
     index = Deadlines(4)
