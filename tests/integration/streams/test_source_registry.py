@@ -111,6 +111,7 @@ def test_the_loop_waits_for_the_registry_in_order_and_loses_nothing(
         accounting=Accounting(metrics),
         batch_max=10,
         poll_s=0.1,
+        gather_s=0.0,
         decoders=decoders.by_source,
     )
     consumer.subscribe([topic], on_assign=loop.on_assign, on_revoke=loop.on_revoke)
