@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-RUNTIME = ("callstream", "ingress", "streams", "injector", "callstream_cli")
-SERVICES = ("ingress", "streams", "injector")
+RUNTIME = ("callstream", "ingress", "streams", "injector", "console", "callstream_cli")
+SERVICES = ("ingress", "streams", "injector", "console")
 
 # What each package may import from this repository, besides itself.
 MAY_IMPORT: dict[str, frozenset[str]] = {
