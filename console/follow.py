@@ -28,6 +28,7 @@ from console.view.fold import RawRecord, Rules, fold
 log = structlog.get_logger(__name__)
 
 RECHECK_S = 10.0
+RETRY_S = 1.0
 PRUNE_EVERY_S = 1.0
 BATCH = 500
 
@@ -143,8 +144,13 @@ class Follower:
         while not self._stop.is_set():
             now = time.monotonic()
             if now >= next_check and self.missing:
-                self._assign(consumer)
-                next_check = now + RECHECK_S
+                try:
+                    self._assign(consumer)
+                    next_check = now + RECHECK_S
+                except KafkaException as exc:
+                    # Leaders move while topics are new or brokers restart: ask again soon.
+                    log.warning("console_assign_retry", error=str(exc), retry_s=RETRY_S)
+                    next_check = now + RETRY_S
             messages = consumer.consume(BATCH, timeout=0.2)
             if messages:
                 self._fold(messages)

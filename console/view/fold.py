@@ -141,7 +141,9 @@ def _call_event(
     view.caller = view.caller or payload.from_
     view.callee = view.callee or payload.to
     view.customer_id = view.customer_id or payload.customer_id
-    customer_side = payload.to if payload.direction == "outgoing" else payload.from_
+    direction = (payload.direction or "").lower()
+    outbound = direction.startswith(("outgoing", "outbound"))
+    customer_side = payload.to if outbound else payload.from_
     board.index(view, phone=_phone(customer_side, rules.region), customer_id=payload.customer_id)
     detail = [f"{payload.from_ or '?'} -> {payload.to or '?'}"]
     if event.event_type in ENDING:
@@ -229,13 +231,15 @@ def _source_event(board: Board, raw: RawRecord, rules: Rules, trace: str | None)
         ids=(("event", event.event_id), ("record", raw.where)),
         trace_id=trace,
     )
-    call_id = event.call_control_id or board.by_key(
-        phone=_phone(event.customer.phone, rules.region), customer_id=event.customer.id
-    )
+    phone = _phone(event.customer.phone, rules.region)
+    call_id = event.call_control_id or board.by_key(phone=phone, customer_id=event.customer.id)
     view = board.call(call_id, event.occurred_at) if call_id else None
     if view is None:
         board.hold_unplaced(source, event.event_id, entry)
         return
+    # An event that knows the caller by number and by id teaches the console both, as it
+    # teaches the streams worker's correlation index.
+    board.index(view, phone=phone, customer_id=event.customer.id)
     board.add(view, entry)
 
 
@@ -255,9 +259,10 @@ def _injection(
     view = board.call(injection.call_control_id, injection.created_at)
     if view is None:
         return
-    placed = board.take_unplaced(injection.source, injection.cause_id)
-    if placed is not None:
-        board.add(view, placed)
+    for cause in (injection.cause_id, *injection.coalesced):
+        placed = board.take_unplaced(injection.source, cause)
+        if placed is not None:
+            board.add(view, placed)
     text = "\n\n".join(message.content for message in injection.messages)
     ids = [("injection", injection.injection_id), ("cause", injection.cause_id)]
     ids += [("coalesced", cause) for cause in injection.coalesced]
