@@ -240,6 +240,7 @@ def _source_event(board: Board, raw: RawRecord, rules: Rules, trace: str | None)
     # An event that knows the caller by number and by id teaches the console both, as it
     # teaches the streams worker's correlation index.
     board.index(view, phone=phone, customer_id=event.customer.id)
+    view.customer_id = view.customer_id or event.customer.id
     board.add(view, entry)
 
 
