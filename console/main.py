@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Callable
+from types import FrameType
 
 import uvicorn
 from fastapi import FastAPI
@@ -61,6 +63,10 @@ def build_console(settings: Settings, conn: KafkaConnection, access: Access) -> 
     return Console(board, lock, access, follower, registry, replayer)
 
 
+def _stopped(signum: int, _: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
 def serve(app: FastAPI, *, host: str, port: int, announce: Callable[[str], None]) -> None:
     """Listen on ``host:port`` until SIGTERM or Ctrl-C."""
     config = uvicorn.Config(
@@ -75,6 +81,10 @@ def serve(app: FastAPI, *, host: str, port: int, announce: Callable[[str], None]
         timeout_graceful_shutdown=3,
     )
     server = uvicorn.Server(config)
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then raises the signal again under the
+    # handler found at start: with this one, a requested stop is a clean exit (status 0).
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, _stopped)
     sock = config.bind_socket()
     bound_host, bound_port = sock.getsockname()[:2]
     announce(f"callstream console listening on http://{bound_host}:{bound_port}")

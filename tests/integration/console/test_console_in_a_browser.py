@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+from confluent_kafka.admin import AdminClient
 
 from devkit.dev.pipeline import LocalPipeline
 from devkit.dev.player import Outcome, ScenarioPlayer
@@ -26,7 +27,7 @@ pytest.importorskip("playwright", reason="MISSING PREREQUISITE: Playwright (make
 from playwright.sync_api import expect
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Dialog, Page
 
 # No double quote in it: the page shows event data as JSON, which would escape one.
 HOSTILE = "<img src=x onerror=alert(document.domain)><script>alert(1)</script>&amp;"
@@ -67,7 +68,12 @@ def test_a_played_call_appears_fills_in_live_and_ends_with_its_dead_letter(
     event's dead letter shows its reason; a hostile CRM value is text; the call ends greyed."""
     page = logged_in(browser, pipeline, pipeline.console_token)
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def refuse(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", refuse)
     _mark(page)
 
     played: list[Outcome] = []
@@ -153,3 +159,33 @@ def test_the_replay_token_dry_runs_then_replays_a_dead_letter(
     confirm.click()
     expect(line).to_have_text(re.compile("^replayed"), timeout=TIMEOUT_MS)
     assert "->" in (line.text_content() or "")
+
+
+def _calls_and_timeline(pipeline: LocalPipeline) -> tuple[list[str], list[str]]:
+    """The call ids the Calls page lists, and the entry kinds of the first one's timeline."""
+    headers = {"authorization": f"Bearer {pipeline.console_token}"}
+    with httpx.Client(base_url=pipeline.console_url, headers=headers, timeout=30) as http:
+        calls = re.findall(r'<a href="/calls/[^"]+">([^<]+)</a>', http.get("/").text)
+        if not calls:
+            return [], []
+        page = http.get(f"/calls/{calls[0]}").text
+    return calls, re.findall(r'data-kind="([^"]+)"', page)
+
+
+def test_a_restarted_console_rebuilds_its_view_from_the_topics_without_a_group(
+    pipeline: LocalPipeline,
+) -> None:
+    """No consumer group, no commit: a new process reads the look-back and shows the same."""
+    if not _calls_and_timeline(pipeline)[0]:
+        assert ScenarioPlayer(pipeline.target, timeout_s=60).play().ok
+    before = _calls_and_timeline(pipeline)
+    assert before[0]
+    assert "delivered" in before[1]
+
+    assert pipeline.stack.terminate("console") == 0
+    pipeline.stack.restart("console")  # ready once it has read the topics up to their end
+
+    assert _calls_and_timeline(pipeline) == before
+    admin = AdminClient({"bootstrap.servers": pipeline.conn.bootstrap_servers})
+    groups = admin.list_consumer_groups().result(timeout=30).valid
+    assert not [g.group_id for g in groups if g.group_id.startswith("callstream-console")]
