@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import structlog
-from confluent_kafka import OFFSET_END, Consumer, KafkaException, Message, TopicPartition
+from confluent_kafka import (
+    OFFSET_END,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    TopicPartition,
+)
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from callstream.kafka import KafkaConnection, consumer_config
@@ -127,7 +134,9 @@ class Follower:
                 "callstream-console",
                 # Required by the client, never joined: partitions are assigned, nothing commits.
                 group_id=f"callstream-console-{uuid.uuid4()}",
-                overrides={"enable.auto.offset.store": False},
+                # End-of-partition events tell when the look-back is read: a transaction's
+                # commit marker can hold the last offset, and no record ever arrives at it.
+                overrides={"enable.auto.offset.store": False, "enable.partition.eof": True},
             )
         )
         try:
@@ -199,11 +208,15 @@ class Follower:
     def _fold(self, messages: list[Message]) -> None:
         with self._lock:
             for message in messages:
-                if message.error() is not None:
-                    log.warning("console_read_error", error=str(message.error()))
+                error = message.error()
+                partition, offset = message.partition() or 0, message.offset() or 0
+                if error is not None and error.code() == KafkaError._PARTITION_EOF:
+                    self._read_to(message.topic() or "", partition, None)
+                    continue
+                if error is not None:
+                    log.warning("console_read_error", error=str(error))
                     continue
                 followed = self._topics[message.topic() or ""]
-                partition, offset = message.partition() or 0, message.offset() or 0
                 _, timestamp_ms = message.timestamp()
                 raw = RawRecord(
                     role=followed.role,
@@ -217,11 +230,15 @@ class Follower:
                 )
                 fold(self._board, raw, self._rules)
                 self._metrics.records.labels(followed.role).inc()
-                end = self._catching_up.get((followed.topic, partition))
-                if end is not None and offset + 1 >= end:
-                    del self._catching_up[(followed.topic, partition)]
-                    if not self._catching_up and not self.missing:
-                        self.caught_up.set()
+                self._read_to(followed.topic, partition, offset)
+
+    def _read_to(self, topic: str, partition: int, offset: int | None) -> None:
+        """Note progress through the look-back: up to ``offset``, or the end (None)."""
+        end = self._catching_up.get((topic, partition))
+        if end is not None and (offset is None or offset + 1 >= end):
+            del self._catching_up[(topic, partition)]
+            if not self._catching_up and not self.missing:
+                self.caught_up.set()
 
     def _gauges(self) -> None:
         live = sum(1 for view in self._board.calls.values() if view.live)

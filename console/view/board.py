@@ -149,7 +149,7 @@ class Board:
             or (view.ended_at is not None and view.ended_at < ended_before)
         ]
         ended = sorted(
-            (v for v in self.calls.values() if v.ended_at is not None and v.call_control_id),
+            (v for v in self.calls.values() if v.ended_at is not None),
             key=lambda v: v.ended_at or now,
         )
         doomed += [v.call_control_id for v in ended[: max(0, len(ended) - config.max_ended_calls)]]

@@ -40,17 +40,6 @@ from console.view.traceparent import trace_of
 ENDING = frozenset({"call.hangup", "call.conversation.ended"})
 """Lifecycle events after which a call is over (as the streams worker reads them)."""
 
-ROLES = (
-    "call-events",
-    "tool-calls",
-    "tool-results",
-    "supervisor",
-    "injections",
-    "deliveries",
-    "dlq",
-    "source",
-)
-
 
 @dataclass(frozen=True, slots=True)
 class RawRecord:
