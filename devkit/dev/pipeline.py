@@ -101,6 +101,9 @@ class DevOptions:
     """Run under this topic prefix; None: the settings' (``CALLSTREAM_TOPIC_PREFIX``)."""
     drop_topics: bool = False
     """Delete, when leaving, the topics this run created (on a cluster that outlives it)."""
+    console: bool = True
+    """Run the console too; runs that measure or break the pipeline leave it out (it reads
+    every topic, and would be load and a process beside what they measure)."""
 
 
 def stack_config(config: AppConfig, ports: DevPorts) -> AppConfig:
@@ -369,7 +372,7 @@ class LocalPipeline:
             services.streams(env, port=ports.streams_ops),
             services.injector(env, port=ports.injector_ops),
             services.ingress(env, port=ports.ingress),
-            services.console(env, port=ports.console),
+            *([services.console(env, port=ports.console)] if options.console else []),
         ]
 
 

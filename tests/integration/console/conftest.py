@@ -44,7 +44,8 @@ def pipeline(
     kafka_broker: BrokerHandle, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LocalPipeline]:
     """Every service running, the console among them."""
-    with running_pipeline(kafka_broker, Path(tmp_path_factory.mktemp("dev"))) as running:
+    state = Path(tmp_path_factory.mktemp("dev"))
+    with running_pipeline(kafka_broker, state, console=True) as running:
         yield running
 
 

@@ -24,9 +24,14 @@ from devkit.testing.broker import BrokerHandle
 
 @contextmanager
 def running_pipeline(
-    broker: BrokerHandle, state_dir: Path, env: Mapping[str, str] | None = None
+    broker: BrokerHandle,
+    state_dir: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    console: bool = False,
 ) -> Iterator[LocalPipeline]:
-    """Every service running on ``broker`` under a fresh topic prefix, ``env`` added to theirs."""
+    """Every service running on ``broker`` under a fresh topic prefix, ``env`` added to theirs;
+    the console only when asked (its tests)."""
     prefix = f"e2e{uuid.uuid4().hex[:8]}."
     with pytest.MonkeyPatch.context() as patch:
         for name in DEVELOPER_SETTINGS:
@@ -41,7 +46,11 @@ def running_pipeline(
         settings,
         base_env=base_env,
         state_dir=state_dir,
-        options=DevOptions(ports=DevPorts.free(), config=prefixed_config(prefix, partitions=4)),
+        options=DevOptions(
+            ports=DevPorts.free(),
+            config=prefixed_config(prefix, partitions=4),
+            console=console,
+        ),
     ) as pipeline:
         yield pipeline
         dead = pipeline.exited()
