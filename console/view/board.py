@@ -26,6 +26,9 @@ FORGOTTEN_IDS = 10_000
 UNPLACED_EVENTS = 1_000
 """Source events not yet tied to a call (routed by a key), kept until their injection says
 which call they reached."""
+KNOWN_CAUSES = 10_000
+"""(source, cause id) -> call of recent injections, for source events read after them (a
+rebuild reads the topics side by side, in no particular order)."""
 LATENCY_SAMPLES = 100_000
 """Deliveries kept for the latency panel at most, however busy the window."""
 
@@ -66,6 +69,7 @@ class Board:
         self._latencies: deque[tuple[datetime, float]] = deque(maxlen=LATENCY_SAMPLES)
         self._forgotten: OrderedDict[str, None] = OrderedDict()
         self._unplaced: OrderedDict[tuple[str, str], Entry] = OrderedDict()
+        self._causes: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._by_customer: dict[str, str] = {}
         self._by_phone: dict[str, str] = {}
         self.version = 0
@@ -93,7 +97,7 @@ class Board:
         if len(view.entries) >= self.config.max_entries_per_call:
             view.dropped_entries += 1
             return
-        bisect.insort(view.entries, entry, key=lambda e: e.at)
+        bisect.insort(view.entries, entry, key=lambda e: e.order)
         self.version += 1
 
     def index(self, view: CallView, *, phone: str | None, customer_id: str | None) -> None:
@@ -103,13 +107,25 @@ class Board:
         if customer_id:
             self._by_customer[customer_id] = view.call_control_id
 
-    def by_key(self, *, phone: str | None, customer_id: str | None) -> str | None:
-        """The live call a source event's correlation key names, if one is known."""
+    def by_key(self, *, phone: str | None, customer_id: str | None, at: datetime) -> str | None:
+        """The call a source event's correlation key names, if one is known and was not over
+        by the event's time ``at``."""
         for key, known in ((phone, self._by_phone), (customer_id, self._by_customer)):
             found = known.get(key) if key else None
-            if found is not None and (view := self.calls.get(found)) and view.live:
+            view = self.calls.get(found) if found is not None else None
+            if view is not None and (view.ended_at is None or at <= view.ended_at):
                 return found
         return None
+
+    def caused(self, source: str, cause_id: str, call_id: str) -> None:
+        """Remember that ``source``'s event ``cause_id`` led to an injection into ``call_id``."""
+        self._causes[(source, cause_id)] = call_id
+        while len(self._causes) > KNOWN_CAUSES:
+            self._causes.popitem(last=False)
+
+    def call_caused_by(self, source: str, event_id: str) -> str | None:
+        """The call an injection said this source event reached, if one was read already."""
+        return self._causes.get((source, event_id))
 
     def hold_unplaced(self, source: str, event_id: str, entry: Entry) -> None:
         """A source event whose call is not known yet: placed when its injection arrives."""

@@ -21,6 +21,9 @@ Kind = Literal[
 
 Tone = Literal["input", "decision", "ok", "bad"]
 
+_STEP: dict[Tone, int] = {"input": 0, "decision": 1, "ok": 2, "bad": 2}
+"""Entries at the same instant read in the pipeline's order: input, decision, outcome."""
+
 TONES: dict[Kind, Tone] = {
     "webhook": "input",
     "tool call": "input",
@@ -52,6 +55,11 @@ class Entry:
     def tone(self) -> Tone:
         return TONES[self.kind]
 
+    @property
+    def order(self) -> tuple[datetime, int]:
+        """Where it sits on the timeline: by time, then input before decision before outcome."""
+        return self.at, _STEP[TONES[self.kind]]
+
 
 @dataclass(slots=True)
 class CallView:
@@ -75,6 +83,8 @@ class CallView:
     """Entries beyond the per-call bound: counted, not kept."""
     injected: dict[str, Entry] = field(default_factory=dict)
     """Injection id -> its entry, so a delivery can show the text that was sent."""
+    awaiting_text: dict[str, Entry] = field(default_factory=dict)
+    """Deliveries read before their injection: given its text when it is read."""
 
     @property
     def live(self) -> bool:

@@ -221,7 +221,11 @@ def _source_event(board: Board, raw: RawRecord, rules: Rules, trace: str | None)
         trace_id=trace,
     )
     phone = _phone(event.customer.phone, rules.region)
-    call_id = event.call_control_id or board.by_key(phone=phone, customer_id=event.customer.id)
+    call_id = (
+        event.call_control_id
+        or board.call_caused_by(source, event.event_id)
+        or board.by_key(phone=phone, customer_id=event.customer.id, at=event.occurred_at)
+    )
     view = board.call(call_id, event.occurred_at) if call_id else None
     if view is None:
         board.hold_unplaced(source, event.event_id, entry)
@@ -250,6 +254,7 @@ def _injection(
     if view is None:
         return
     for cause in (injection.cause_id, *injection.coalesced):
+        board.caused(injection.source, cause, injection.call_control_id)
         placed = board.take_unplaced(injection.source, cause)
         if placed is not None:
             board.add(view, placed)
@@ -265,6 +270,9 @@ def _injection(
         trace_id=trace,
     )
     view.injected[injection.injection_id] = entry
+    waiting = view.awaiting_text.pop(injection.injection_id, None)
+    if waiting is not None:
+        waiting.text = entry.text
     board.add(view, entry)
 
 
@@ -281,7 +289,7 @@ def _delivery(board: Board, delivery: Delivery, raw: RawRecord, trace: str | Non
         if delivery.latency_ms is not None:
             board.delivered(delivery.at, delivery.latency_ms)
         kind, title = "delivered", f"delivered{retried}{status}"
-        text = sent.text if sent is not None else "(its injection record was not read)"
+        text = sent.text if sent is not None else "(its injection record was not read yet)"
     else:
         kind, title = "not delivered", f"{delivery.outcome}{retried}{status}"
         text = delivery.error or ""
@@ -294,6 +302,8 @@ def _delivery(board: Board, delivery: Delivery, raw: RawRecord, trace: str | Non
         trace_id=trace,
         latency_ms=delivery.latency_ms if delivery.outcome == "delivered" else None,
     )
+    if sent is None and delivery.outcome == "delivered":
+        view.awaiting_text[delivery.injection_id] = entry
     board.add(view, entry)
 
 

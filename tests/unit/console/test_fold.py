@@ -150,3 +150,33 @@ def test_a_late_record_of_a_forgotten_call_does_not_bring_it_back() -> None:
     )
     fold(board, Recorder().raw("call-events", late, T0), rules_for(config))
     assert CALL not in board.calls
+
+
+ROLE_ORDERS = [
+    ("call-events", "tool-calls", "tool-results", "source", "supervisor", "injections",
+     "deliveries", "dlq"),
+    ("dlq", "deliveries", "injections", "supervisor", "source", "tool-results", "tool-calls",
+     "call-events"),
+    ("injections", "deliveries", "source", "call-events", "tool-results", "dlq", "supervisor",
+     "tool-calls"),
+    ("call-events", "dlq", "source", "deliveries", "injections", "tool-calls", "supervisor",
+     "tool-results"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("order", ROLE_ORDERS)
+def test_a_rebuild_reading_topic_after_topic_tells_the_same_story(order: tuple[str, ...]) -> None:
+    """Whatever order the topics are read in (a restart reads them side by side), every
+    record finds its call, and the timeline and counts come out the same."""
+    expected = board_with(ConsoleConfig(), CALL)
+    records = call_records(Recorder(), CALL)
+    board = Board(ConsoleConfig())
+    for role in order:
+        for raw in records:
+            if raw.role == role:
+                fold(board, raw, rules_for(ConsoleConfig()))
+    view, want = board.calls[CALL], expected.calls[CALL]
+    assert [(e.kind, e.title, e.text) for e in view.entries] == [
+        (e.kind, e.title, e.text) for e in want.entries
+    ]
+    assert (view.delivered, view.pending, view.live) == (want.delivered, want.pending, want.live)
