@@ -60,7 +60,15 @@ def build_console(settings: Settings, conn: KafkaConnection, access: Access) -> 
         metrics=FollowerMetrics(registry),
     )
     replayer = Replayer(conn, topics.dlq) if access.replay_token is not None else None
-    return Console(board, lock, access, follower, registry, replayer)
+    return Console(
+        board,
+        lock,
+        access,
+        follower,
+        registry,
+        replayer,
+        secure_cookie=config.console.secure_cookie,
+    )
 
 
 def _stopped(signum: int, _: FrameType | None) -> None:

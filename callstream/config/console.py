@@ -40,6 +40,10 @@ class ConsoleConfig(BaseModel):
     latency_window_s: PositiveFloat = Field(
         default=300.0, description="the latency panel's window: deliveries this recent"
     )
+    secure_cookie: bool = Field(
+        default=False,
+        description="mark the login cookie Secure: true wherever the console is served over HTTPS",
+    )
     hide_contents: list[str] = Field(
         default_factory=list,
         description=(
