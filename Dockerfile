@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image for every callstream service; the command picks which:
 #   docker run --rm callstream:local ingress --host 0.0.0.0
-#   docker run --rm callstream:local streams | injector | topics create | dlq replay ...
+#   docker run --rm callstream:local streams | injector | console | topics create | dlq replay ...
 # Build: docker build -t callstream:local .          (the production image: `runtime`)
 #        docker build --target dev -t callstream-dev:local .
 #                                                    (plus devkit: the emulator, the demo
@@ -21,6 +21,7 @@ COPY callstream_cli/ callstream_cli/
 COPY ingress/ ingress/
 COPY streams/ streams/
 COPY injector/ injector/
+COPY console/ console/
 # constraints.txt pins every version; only runtime dependencies are installed
 # (no [test] or [bench] extras, no devkit).
 RUN python -m venv /opt/callstream \
@@ -46,10 +47,10 @@ ENV PATH=/opt/callstream/bin:$PATH \
     CALLSTREAM_HEALTH_PORT=8000
 USER 10001:10001
 WORKDIR /home/callstream
-# 8000 ingress; 8001 streams and 8002 injector /healthz, /readyz, /metrics.
-EXPOSE 8000 8001 8002
+# 8000 ingress; 8001 streams and 8002 injector /healthz, /readyz, /metrics; 8003 console.
+EXPOSE 8000 8001 8002 8003
 # Each service answers /healthz on its own port; compose sets CALLSTREAM_HEALTH_PORT
-# per service (8000 ingress, 8001 streams, 8002 injector).
+# per service (8000 ingress, 8001 streams, 8002 injector, 8003 console).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-m", "callstream.ops.probe", "/healthz"]
 ENTRYPOINT ["callstream"]

@@ -54,6 +54,7 @@ format: install ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff format .
 
 test: install kafka-jars otelcol lint ## everything the tests need, the dependency audit, then the whole suite
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || echo "make: NOTE: no chromium on PATH, so the console's browser tests will skip (loudly; CI installs it: .ci/run). Debian: sudo apt-get install chromium"
 	$(BIN)/python tools/audit.py
 	$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -61,7 +62,7 @@ chaos: install kafka-jars ## the fault suite: every scenario, report table in ch
 	$(BIN)/python -m devkit.chaos $(CHAOS_ARGS)
 
 demo: $(VENV)/.runtime kafka-jars ## the whole pipeline on a broker of its own, playing the reference scenario (installs only what it needs)
-	$(BIN)/callstream demo --json callstream-demo-timeline.json
+	$(BIN)/callstream demo --json callstream-demo-timeline.json --screenshots callstream-demo-screenshots
 
 bench: install kafka-jars ## the whole pipeline measured end to end (~8 min; BENCH_ARGS="latency --rates 500")
 	$(BIN)/python -m bench $(BENCH_ARGS)

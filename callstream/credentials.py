@@ -12,10 +12,11 @@ from callstream.settings import Settings
 
 DEV_API_KEY = "dev-only-not-a-telnyx-key"
 DEV_INGRESS_TOKEN = "dev-only-ingress-token"  # noqa: S105 - published on purpose, flagged at start
+DEV_CONSOLE_TOKEN = "dev-only-console-token"  # noqa: S105 - published on purpose, flagged at start
 DEV_SIGNING_SEED = "E3EYZaaQ08EJxzrc3ZRne7oOQjmEi7BDS5jtaf2naus="
 DEV_PUBLIC_KEY = "4jaMM5WFU1vDkHMWwLeJqwFXZG3EdqEK15vcG3dmJT0="
 
-_PUBLISHED = {DEV_API_KEY, DEV_INGRESS_TOKEN, DEV_SIGNING_SEED}
+_PUBLISHED = {DEV_API_KEY, DEV_INGRESS_TOKEN, DEV_CONSOLE_TOKEN, DEV_SIGNING_SEED}
 
 
 def in_use(settings: Settings) -> list[str]:
@@ -27,6 +28,8 @@ def in_use(settings: Settings) -> list[str]:
     secrets = {
         "TELNYX_API_KEY": env.telnyx_api_key,
         "CALLSTREAM_INGRESS_TOKEN": env.callstream_ingress_token,
+        "CALLSTREAM_CONSOLE_TOKEN": env.callstream_console_token,
+        "CALLSTREAM_CONSOLE_REPLAY_TOKEN": env.callstream_console_replay_token,
         "CALLSTREAM_EMULATOR_SIGNING_KEY": env.callstream_emulator_signing_key,
         **{f"token of source {name!r}": token for name, token in settings.source_tokens.items()},
     }

@@ -75,6 +75,8 @@ class Environment(BaseSettings):
     callstream_config: Path | None = None
     callstream_topic_prefix: str = "callstream."
     callstream_ingress_token: SecretStr | None = None
+    callstream_console_token: SecretStr | None = None
+    callstream_console_replay_token: SecretStr | None = None
     callstream_log_level: LogLevel = "INFO"
     callstream_kafka_wait_s: float = Field(default=30.0, gt=0)
     callstream_log_format: Literal["json", "console"] = "json"
@@ -180,6 +182,8 @@ class Settings:
             self.env.kafka_ssl_key_password,
             self.env.telnyx_api_key,
             self.env.callstream_ingress_token,
+            self.env.callstream_console_token,
+            self.env.callstream_console_replay_token,
             self.env.callstream_emulator_signing_key,
             self.env.otel_exporter_otlp_headers,
             self.env.otel_exporter_otlp_traces_headers,

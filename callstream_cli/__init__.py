@@ -17,6 +17,7 @@ import click
 
 from callstream import __version__
 from callstream.errors import CallstreamError, ConfigError
+from callstream_cli.console import console
 from callstream_cli.dlq import dlq
 from callstream_cli.ingress import ingress
 from callstream_cli.injector import injector
@@ -100,7 +101,7 @@ def create_cli(*, with_devkit: bool) -> click.Group:
         CALLSTREAM_INGRESS_TOKEN. See the README for the rest.
         """
 
-    for command in (dlq, ingress, injector, topics, streams):
+    for command in (console, dlq, ingress, injector, topics, streams):
         cli.add_command(command)
     if with_devkit:
         from devkit.commands import COMMANDS, USAGE_ERRORS

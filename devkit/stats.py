@@ -1,25 +1,18 @@
-"""Percentiles, latency summaries in milliseconds, and ratios beside a floor (pure).
+"""Latency summaries in milliseconds, and ratios beside a floor (pure).
 
-``percentile`` is the one definition every benchmark and the fault suite use
-(nearest rank), so their figures compare.
+``percentile`` is the product's one definition (``callstream.stats``, nearest
+rank), re-exported here so every benchmark, the fault suite and the console's
+latency panel compute the same figure.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from callstream.stats import percentile
 
-def percentile(values: Sequence[float], share: float) -> float | None:
-    """The nearest-rank ``share`` quantile (0..1) of ``values``: the smallest value with at
-    least that share of ``values`` at or below it. None when there are none."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    # The epsilon keeps float noise (0.999 * 1000 = 999.0000000000001) from moving a rank up.
-    rank = math.ceil(share * len(ordered) - 1e-9)
-    return ordered[min(len(ordered), max(1, rank)) - 1]
+__all__ = ["Latency", "per_thousand", "percentile", "ratio"]
 
 
 def _ms(seconds: float | None) -> float | None:

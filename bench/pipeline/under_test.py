@@ -95,5 +95,6 @@ def bench_pipeline(
             orders_delay_s=options.lookup_s,
             loyalty_delay_s=options.lookup_s,
             config=config,
+            console=False,
         ),
     )

@@ -6,6 +6,7 @@ from callstream.config.app import (
     load_config,
     parse_config,
 )
+from callstream.config.console import ConsoleConfig
 from callstream.config.guardrails import GuardrailsConfig, RateLimit, Speak
 from callstream.config.messages import MessageSpec, Priority
 from callstream.config.schemas import SchemaRegistrySpec, SourceFormat
@@ -22,6 +23,7 @@ from callstream.config.tools import BackendSpec, ToolSpec
 __all__ = [
     "AppConfig",
     "BackendSpec",
+    "ConsoleConfig",
     "GuardrailsConfig",
     "IngressConfig",
     "InjectorConfig",

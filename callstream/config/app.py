@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from callstream.config.console import ConsoleConfig
 from callstream.config.guardrails import GuardrailsConfig
 from callstream.config.services import (
     IngressConfig,
@@ -54,6 +55,7 @@ class AppConfig(BaseModel):
     ingress: IngressConfig = IngressConfig()
     streams: StreamsConfig = StreamsConfig()
     injector: InjectorConfig = InjectorConfig()
+    console: ConsoleConfig = ConsoleConfig()
     guardrails: GuardrailsConfig = GuardrailsConfig()
     tools: dict[Name, ToolSpec] = Field(
         default_factory=dict,
@@ -70,6 +72,20 @@ class AppConfig(BaseModel):
                     f"sources {seen[spec.topic]!r} and {name!r} both read topic {spec.topic!r}"
                 )
             seen[spec.topic] = name
+        return self
+
+    @model_validator(mode="after")
+    def _hidden_inputs_exist(self) -> Self:
+        unknown = [
+            name
+            for name in self.console.hide_contents
+            if name not in ("tool", "supervisor") and name not in self.sources
+        ]
+        if unknown:
+            raise ValueError(
+                f"console.hide_contents: {unknown} name no configured source "
+                "(nor 'tool' or 'supervisor')"
+            )
         return self
 
     @model_validator(mode="after")

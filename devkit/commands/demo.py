@@ -22,6 +22,16 @@ from callstream.settings import load_settings
     help="Where to write the timeline as JSON.",
 )
 @click.option(
+    "--screenshots",
+    "screenshot_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help=(
+        "Write PNG screenshots of the console's pages here (needs Playwright and an installed "
+        "chromium; without them the demo says so and goes on)."
+    ),
+)
+@click.option(
     "--timeout", type=float, default=60.0, show_default=True, help="Seconds to wait for each step."
 )
 @click.option(
@@ -44,7 +54,12 @@ from callstream.settings import load_settings
     help="With --attach: the emulator [env: CALLSTREAM_EMULATOR_URL, set by the dev env file].",
 )
 def demo(
-    json_path: Path, timeout: float, attach: bool, ingress_url: str, emulator_url: str
+    json_path: Path,
+    screenshot_dir: Path | None,
+    timeout: float,
+    attach: bool,
+    ingress_url: str,
+    emulator_url: str,
 ) -> None:
     """Play the reference scenario end to end and print the call's timeline.
 
@@ -85,6 +100,11 @@ def demo(
         ok = play(target, timeout_s=timeout, json_path=json_path, echo=click.echo)
     else:
         ok = run_demo(
-            settings, base_env=os.environ, timeout_s=timeout, json_path=json_path, echo=click.echo
+            settings,
+            base_env=os.environ,
+            timeout_s=timeout,
+            json_path=json_path,
+            echo=click.echo,
+            screenshot_dir=screenshot_dir,
         )
     sys.exit(0 if ok else 1)

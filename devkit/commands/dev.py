@@ -42,7 +42,7 @@ def _stop_on_signals() -> None:
 
 @click.command()
 @click.option(
-    "--free-ports", is_flag=True, help="Pick free ports instead of 8000-8002, 8090 and 8100."
+    "--free-ports", is_flag=True, help="Pick free ports instead of 8000-8003, 8090 and 8100."
 )
 @click.option(
     "--state-dir",
@@ -51,7 +51,7 @@ def _stop_on_signals() -> None:
     help="Logs, generated config and env file [default: ~/.local/state/callstream/dev].",
 )
 def dev(free_ports: bool, state_dir: Path | None) -> None:
-    """Run everything locally: broker, topics, ingress, streams, injector, demo backends.
+    """Run everything locally: broker, topics, ingress, streams, injector, console, demo backends.
 
     When TELNYX_BASE_URL is unset the bundled call-control emulator plays the
     remote side. Each service is a separate process with its log in the state
@@ -81,6 +81,10 @@ def dev(free_ports: bool, state_dir: Path | None) -> None:
             click.echo(f"  ingress     {pipeline.ingress_url}  (docs: {pipeline.ingress_url}/docs)")
             click.echo(f"  streams     http://127.0.0.1:{ports.streams_ops}/metrics")
             click.echo(f"  injector    http://127.0.0.1:{ports.injector_ops}/metrics")
+            click.echo(
+                f"  console     {pipeline.console_url}  (log in with $CALLSTREAM_CONSOLE_TOKEN "
+                "from the credentials file below)"
+            )
             if pipeline.uses_emulator:
                 click.echo(
                     f"  emulator    {pipeline.emulator_url}/_emulator/calls  (the remote side)"

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from callstream.settings import Settings
+from devkit.browser import why_no_browser
 from devkit.dev.config import demo_config, prefixed_config
 from devkit.dev.pipeline import DevOptions, DevPorts, LocalPipeline
 from devkit.dev.player import Outcome, ScenarioPlayer, Target
@@ -83,14 +84,43 @@ def report(outcome: Outcome, json_path: Path, echo: Echo) -> bool:
     return True
 
 
-def play(target: Target, *, timeout_s: float, json_path: Path, echo: Echo) -> bool:
-    """Play the scenario against ``target`` and report it."""
+def play(
+    target: Target,
+    *,
+    timeout_s: float,
+    json_path: Path,
+    echo: Echo,
+    then: Callable[[str], bool] | None = None,
+) -> bool:
+    """Play the scenario against ``target`` and report it; ``then`` (given the call id) runs
+    after the report, and its verdict counts too."""
     waiting = Waiting(echo, tty=sys.stderr.isatty())
     try:
         outcome = ScenarioPlayer(target, timeout_s=timeout_s, progress=waiting).play()
     finally:
         waiting.done()
-    return report(outcome, json_path, echo)
+    ok = report(outcome, json_path, echo)
+    return (then(outcome.call_control_id) if then is not None else True) and ok
+
+
+def screenshots(pipeline: LocalPipeline, call_id: str, out_dir: Path, echo: Echo) -> bool:
+    """PNGs of the console's pages, when Playwright and a Chromium are installed; without
+    them the demo says so and goes on (it never installs a browser)."""
+    missing = why_no_browser()
+    if missing is not None:
+        echo(f"\nConsole screenshots not taken: {missing}.")
+        return True
+    from devkit.dev.screenshots import take_screenshots
+
+    try:
+        written = take_screenshots(pipeline.console_url, pipeline.console_token, call_id, out_dir)
+    except Exception as exc:  # noqa: BLE001 - Playwright's errors have no common base to name
+        echo(f"\nConsole screenshots FAILED: {type(exc).__name__}: {exc}", err=True)
+        return False
+    echo("\nConsole screenshots (Playwright driving the installed Chromium):")
+    for path in written:
+        echo(f"  {path}")
+    return True
 
 
 def throwaway_options(*, external: bool) -> DevOptions:
@@ -115,6 +145,7 @@ def run_demo(
     json_path: Path,
     echo: Echo,
     options: DevOptions | None = None,
+    screenshot_dir: Path | None = None,
 ) -> bool:
     """Start the whole pipeline on free ports in a throw-away state dir, play, stop it.
 
@@ -135,4 +166,17 @@ def run_demo(
         ) as pipeline,
     ):
         echo("Pipeline ready; playing the reference scenario.", err=True)
-        return play(pipeline.target, timeout_s=timeout_s, json_path=json_path, echo=echo)
+        echo(
+            f"Console: {pipeline.console_url}  (while the demo runs; its token is "
+            f"CALLSTREAM_CONSOLE_TOKEN in {pipeline.env_file})"
+        )
+        after = None
+        if screenshot_dir is not None:
+            shots = screenshot_dir
+
+            def after(call_id: str) -> bool:
+                return screenshots(pipeline, call_id, shots, echo)
+
+        return play(
+            pipeline.target, timeout_s=timeout_s, json_path=json_path, echo=echo, then=after
+        )

@@ -4,7 +4,7 @@
 (unless ``KAFKA_BOOTSTRAP_SERVERS`` names one), creates the topics, writes
 the configuration the services share, starts every service as a real process
 on the one ``Stack`` (the demo backends; the call-control emulator when
-``TELNYX_BASE_URL`` is unset; streams; injector; ingress), each on the port
+``TELNYX_BASE_URL`` is unset; streams; injector; ingress; console), each on the port
 the ``DevPorts`` name, and waits until each answers its readiness probe. The
 fault suite, the benchmark and the end-to-end tests run the same pipeline and
 reach its processes through ``stack`` (kill, restart, add workers, measure).
@@ -67,11 +67,12 @@ class DevPorts:
     injector_ops: int = 8002
     emulator: int = 8090
     backends: int = 8100
+    console: int = 8003
 
     @classmethod
     def free(cls) -> DevPorts:
         """Free ports for every service (tests, and a demo that must not collide)."""
-        return cls(free_port(), free_port(), free_port(), free_port(), free_port())
+        return cls(*(free_port() for _ in range(6)))
 
     def named(self) -> dict[str, int]:
         return {
@@ -80,6 +81,7 @@ class DevPorts:
             "injector (ops)": self.injector_ops,
             "emulator": self.emulator,
             "backends": self.backends,
+            "console": self.console,
         }
 
 
@@ -99,6 +101,9 @@ class DevOptions:
     """Run under this topic prefix; None: the settings' (``CALLSTREAM_TOPIC_PREFIX``)."""
     drop_topics: bool = False
     """Delete, when leaving, the topics this run created (on a cluster that outlives it)."""
+    console: bool = True
+    """Run the console too; runs that measure or break the pipeline leave it out (it reads
+    every topic, and would be load and a process beside what they measure)."""
 
 
 def stack_config(config: AppConfig, ports: DevPorts) -> AppConfig:
@@ -160,6 +165,15 @@ class LocalPipeline:
     @property
     def emulator_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.emulator}"
+
+    @property
+    def console_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.console}"
+
+    @property
+    def console_token(self) -> str:
+        """The console's read token."""
+        return self.env["CALLSTREAM_CONSOLE_TOKEN"]
 
     @property
     def env_file(self) -> Path:
@@ -304,8 +318,13 @@ class LocalPipeline:
             "CALLSTREAM_LOG_FORMAT": "json",
             "PYTHONUNBUFFERED": "1",
         }
-        if not env.get("CALLSTREAM_INGRESS_TOKEN"):
-            env["CALLSTREAM_INGRESS_TOKEN"] = secrets.token_urlsafe(24)
+        for name in (
+            "CALLSTREAM_INGRESS_TOKEN",
+            "CALLSTREAM_CONSOLE_TOKEN",
+            "CALLSTREAM_CONSOLE_REPLAY_TOKEN",
+        ):
+            if not env.get(name):
+                env[name] = secrets.token_urlsafe(24)
         if self.uses_emulator:
             signer = WebhookSigner.generate()
             env |= {
@@ -321,10 +340,12 @@ class LocalPipeline:
         names = [
             "KAFKA_BOOTSTRAP_SERVERS", "CALLSTREAM_CONFIG", "CALLSTREAM_TOPIC_PREFIX",
             "CALLSTREAM_INGRESS_TOKEN", "TELNYX_BASE_URL", "TELNYX_API_KEY", "TELNYX_PUBLIC_KEY",
+            "CALLSTREAM_CONSOLE_TOKEN", "CALLSTREAM_CONSOLE_REPLAY_TOKEN",
         ]  # fmt: skip
         lines = [f"export {name}={_quote(self.env[name])}\n" for name in names if name in self.env]
         # Where the local run listens, so commands pasted after `source` need no port.
         lines.append(f"export CALLSTREAM_INGRESS_URL={_quote(self.ingress_url)}\n")
+        lines.append(f"export CALLSTREAM_CONSOLE_URL={_quote(self.console_url)}\n")
         if self.uses_emulator:
             lines.append(f"export CALLSTREAM_EMULATOR_URL={_quote(self.emulator_url)}\n")
         fd = os.open(self.env_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -351,6 +372,7 @@ class LocalPipeline:
             services.streams(env, port=ports.streams_ops),
             services.injector(env, port=ports.injector_ops),
             services.ingress(env, port=ports.ingress),
+            *([services.console(env, port=ports.console)] if options.console else []),
         ]
 
 

@@ -59,6 +59,13 @@ def ingress(
     return Service(name, argv, env, port, kind="ingress")
 
 
+def console(env: Mapping[str, str], *, name: str = "console", port: int | None = None) -> Service:
+    """The console (``CALLSTREAM_CONSOLE_TOKEN`` in ``env``); ready once it has read the topics."""
+    port = port or free_port()
+    argv = [*CALLSTREAM, "console", "--port", str(port)]
+    return Service(name, argv, env, port, kind="console")
+
+
 def emulator(
     env: Mapping[str, str],
     *,

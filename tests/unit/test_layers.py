@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-RUNTIME = ("callstream", "ingress", "streams", "injector", "callstream_cli")
-SERVICES = ("ingress", "streams", "injector")
+RUNTIME = ("callstream", "ingress", "streams", "injector", "console", "callstream_cli")
+SERVICES = ("ingress", "streams", "injector", "console")
 
 # What each package may import from this repository, besides itself.
 MAY_IMPORT: dict[str, frozenset[str]] = {
@@ -23,7 +23,9 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
 OURS = frozenset({*MAY_IMPORT, "bench", "tests", "tools"})
 
 # Distributions only devkit, the tests or the benchmark install: the runtime never imports them.
-WORKSHOP_ONLY = frozenset({"psutil", "telnyx", "pytest", "testcontainers", "docker", "matplotlib"})
+WORKSHOP_ONLY = frozenset(
+    {"psutil", "telnyx", "pytest", "testcontainers", "docker", "matplotlib", "playwright"}
+)
 
 # The one sanctioned way up: the CLI adds devkit's commands only where devkit is installed.
 OPTIONAL = {("callstream_cli", "devkit")}

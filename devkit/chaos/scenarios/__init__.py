@@ -45,6 +45,7 @@ def chaos_pipeline(
         config=unpaced(prefixed_config(settings.topics.prefix, partitions=4)),
         orders_delay_s=0.5,
         loyalty_delay_s=0.5,
+        console=False,
     )
     return LocalPipeline(
         settings, base_env=base_env, state_dir=state_dir, options=options, progress=progress

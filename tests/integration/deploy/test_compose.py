@@ -37,6 +37,7 @@ REQUIRES = {
     "topics": set(),
     "emulator": {"TELNYX_API_KEY", "CALLSTREAM_EMULATOR_SIGNING_KEY"},
     "demo": {"CALLSTREAM_INGRESS_TOKEN"},
+    "console": {"CALLSTREAM_CONSOLE_TOKEN"},
 }
 
 
@@ -46,7 +47,7 @@ DEV_PROFILE = {"emulator", "backends", "demo"}
 def _callstream_services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The services built from this repository's Dockerfile."""
     found = {name: s for name, s in compose["services"].items() if "build" in s}
-    assert set(found) == {"topics", "ingress", "streams", "injector", *DEV_PROFILE}
+    assert set(found) == {"topics", "ingress", "streams", "injector", "console", *DEV_PROFILE}
     return found
 
 
@@ -136,7 +137,7 @@ def test_with_the_example_env_no_published_credential_leaks_in(
     compose = load_compose(COMPOSE, example)
     published = {
         credentials.DEV_API_KEY, credentials.DEV_INGRESS_TOKEN, credentials.DEV_SIGNING_SEED,
-        credentials.DEV_PUBLIC_KEY,
+        credentials.DEV_PUBLIC_KEY, credentials.DEV_CONSOLE_TOKEN,
     }  # fmt: skip
     for name, service in _callstream_services(compose).items():
         env = _env_of(service)
@@ -207,6 +208,9 @@ def test_dev_defaults_are_the_published_credentials() -> None:
         credentials.DEV_INGRESS_TOKEN
     )
     assert services["injector"]["environment"]["TELNYX_API_KEY"] == credentials.DEV_API_KEY
+    assert services["console"]["environment"]["CALLSTREAM_CONSOLE_TOKEN"] == (
+        credentials.DEV_CONSOLE_TOKEN
+    )
     seed = services["emulator"]["environment"]["CALLSTREAM_EMULATOR_SIGNING_KEY"]
     assert seed == credentials.DEV_SIGNING_SEED
     assert WebhookSigner.from_seed_b64(seed).public_key_b64 == credentials.DEV_PUBLIC_KEY

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
-SHIPPED = {"callstream", "callstream_cli", "ingress", "streams", "injector"}
+SHIPPED = {"callstream", "callstream_cli", "ingress", "streams", "injector", "console"}
 WORKSHOP_WORDS = ("devkit", "emulator", "chaos", "demo", "localkafka", "testing/broker")
 WORKSHOP_DISTRIBUTIONS = {"psutil", "telnyx", "callstream-devkit"}
 # Not in a clean clone: local caches and build output.
@@ -46,11 +46,12 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
 
 
 def test_the_wheel_holds_the_runtime_packages_only(wheel: zipfile.ZipFile) -> None:
-    """Top-level packages are the ground floor, the CLI and the three services."""
+    """Top-level packages are the ground floor, the CLI and the four services."""
     names = wheel.namelist()
     tops = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
     assert tops == SHIPPED
     assert "callstream/config/default.yaml" in names
+    assert {"console/templates/call.html", "console/static/console.js"} <= set(names)
 
 
 def test_the_wheel_holds_no_workshop_code(wheel: zipfile.ZipFile) -> None:

@@ -30,9 +30,11 @@ def running_pipeline(
     env: Mapping[str, str] | None = None,
     *,
     adjust: Callable[[AppConfig], AppConfig] | None = None,
+    console: bool = False,
 ) -> Iterator[LocalPipeline]:
     """Every service running on ``broker`` under a fresh topic prefix, ``env`` added to theirs,
-    on the demo configuration (changed by ``adjust`` when given)."""
+    on the demo configuration (changed by ``adjust`` when given); the console only when
+    asked (its tests)."""
     prefix = f"e2e{uuid.uuid4().hex[:8]}."
     with pytest.MonkeyPatch.context() as patch:
         for name in DEVELOPER_SETTINGS:
@@ -48,7 +50,9 @@ def running_pipeline(
         settings,
         base_env=base_env,
         state_dir=state_dir,
-        options=DevOptions(ports=DevPorts.free(), config=(adjust or _same)(config)),
+        options=DevOptions(
+            ports=DevPorts.free(), config=(adjust or _same)(config), console=console
+        ),
     ) as pipeline:
         yield pipeline
         dead = pipeline.exited()

@@ -27,7 +27,10 @@ from tests.integration.e2e.conftest import running_pipeline
 RUN = uuid.uuid4().hex
 INGRESS_TOKEN = f"ingress-secret-{RUN}"
 FRAUD_TOKEN = f"fraud-secret-{RUN}"
-SERVICES = ("ingress", "streams", "injector", "emulator")
+CONSOLE_TOKEN = f"console-secret-{RUN}"
+REPLAY_TOKEN = f"replay-secret-{RUN}"
+SERVICES = ("ingress", "streams", "injector", "emulator", "console")
+WITH_METRICS = ("ingress", "streams", "injector", "console")
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +38,14 @@ def secret_pipeline(
     kafka_broker: BrokerHandle, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LocalPipeline]:
     """The pipeline, with tokens this test knows."""
-    env = {"CALLSTREAM_INGRESS_TOKEN": INGRESS_TOKEN, "CALLSTREAM_TOKEN_FRAUD": FRAUD_TOKEN}
-    with running_pipeline(kafka_broker, Path(tmp_path_factory.mktemp("dev")), env) as running:
+    env = {
+        "CALLSTREAM_INGRESS_TOKEN": INGRESS_TOKEN,
+        "CALLSTREAM_TOKEN_FRAUD": FRAUD_TOKEN,
+        "CALLSTREAM_CONSOLE_TOKEN": CONSOLE_TOKEN,
+        "CALLSTREAM_CONSOLE_REPLAY_TOKEN": REPLAY_TOKEN,
+    }
+    state = Path(tmp_path_factory.mktemp("dev"))
+    with running_pipeline(kafka_broker, state, env, console=True) as running:
         yield running
 
 
@@ -44,6 +53,8 @@ def _secrets(pipeline: LocalPipeline) -> dict[str, str]:
     return {
         "CALLSTREAM_INGRESS_TOKEN": INGRESS_TOKEN,
         "CALLSTREAM_TOKEN_FRAUD": FRAUD_TOKEN,
+        "CALLSTREAM_CONSOLE_TOKEN": CONSOLE_TOKEN,
+        "CALLSTREAM_CONSOLE_REPLAY_TOKEN": REPLAY_TOKEN,
         "TELNYX_API_KEY": pipeline.env["TELNYX_API_KEY"],
         "CALLSTREAM_EMULATOR_SIGNING_KEY": pipeline.env["CALLSTREAM_EMULATOR_SIGNING_KEY"],
     }
@@ -73,8 +84,17 @@ def _hostile_requests(target: Target, secrets: dict[str, str]) -> list[httpx.Res
         ]
 
 
+def _hostile_console_requests(pipeline: LocalPipeline) -> list[httpx.Response]:
+    """Almost-right console tokens, as a bearer token and through the login form."""
+    with httpx.Client(base_url=pipeline.console_url, timeout=30) as http:
+        return [
+            http.get("/", headers={"authorization": f"Bearer {CONSOLE_TOKEN}x"}),
+            http.post("/login", data={"token": f"{REPLAY_TOKEN}x"}),
+        ]
+
+
 def _metrics(pipeline: LocalPipeline) -> list[str]:
-    pages = [pipeline.stack[name].service.url("/metrics") for name in SERVICES[:3]]
+    pages = [pipeline.stack[name].service.url("/metrics") for name in WITH_METRICS]
     texts = []
     for url in pages:
         response = httpx.get(url, timeout=30)
@@ -89,8 +109,8 @@ def test_no_secret_in_any_log_line_error_body_or_metric(secret_pipeline: LocalPi
     secrets = _secrets(pipeline)
     outcome = ScenarioPlayer(target, timeout_s=90).play()
     assert outcome.problems == []
-    responses = _hostile_requests(target, secrets)
-    assert [r.status_code for r in responses] == [400, 401, 202, 401, 400]
+    responses = _hostile_requests(target, secrets) + _hostile_console_requests(pipeline)
+    assert [r.status_code for r in responses] == [400, 401, 202, 401, 400, 303, 401]
 
     logs = {run.service.name: "\n".join(run.log_lines()) for run in pipeline.stack.running}
     assert [name for name in SERVICES if not logs.get(name, "").strip()] == [], "no log to read"
