@@ -200,7 +200,10 @@ def _env_error(faults: list[str]) -> ConfigError:
 def _faults(exc: ValidationError) -> list[str]:
     faults = []
     for err in exc.errors(include_url=False, include_input=False):
-        name = ".".join(str(part) for part in err["loc"]).upper() or "(environment)"
+        name = ".".join(str(part) for part in err["loc"]).upper()
+        if not name:  # a check across variables: its message names them
+            faults.append(err["msg"].removeprefix("Value error, "))
+            continue
         faults.append(f"{name}: {err['msg']}")
     return faults
 

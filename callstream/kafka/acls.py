@@ -59,16 +59,15 @@ def service_acls(
     """
     sources = sorted(set(topics.sources.values()))
     internal = list(topics.internal().values())
+    inputs = [topics.tool_calls, topics.tool_results, topics.call_events, topics.supervisor]
     streams = [
-        *_topics(
-            [topics.tool_calls, topics.tool_results, topics.call_events, topics.supervisor],
-            "READ",
-        ),
-        *_topics(sources, "READ"),
-        *_topics(internal, "READ", "its own topics, changelogs restored on start"),
-        *_topics([topics.injections, topics.dlq, topics.tool_results], "WRITE"),
-        *_topics(internal, "WRITE"),
-        Acl("group", streams_group, "prefixed", "READ", "its group and restore consumer"),
+        *_topics(inputs, "READ", "its inputs"),
+        *_topics(sources, "READ", "its inputs"),
+        *_topics(internal, "READ", "its own topics; changelogs restored on start"),
+        *_topics([topics.injections, topics.dlq], "WRITE", "its outputs"),
+        *_topics([topics.tool_results], "WRITE", "the tool runner's results"),
+        *_topics(internal, "WRITE", "its own topics"),
+        Acl("group", streams_group, "prefixed", "READ", "its group; its restore consumer"),
     ]
     if exactly_once:
         streams.append(
@@ -76,15 +75,17 @@ def service_acls(
         )
     return {
         "ingress": [
-            *_topics([topics.tool_calls, topics.call_events, topics.supervisor], "WRITE"),
+            *_topics([topics.tool_calls], "WRITE", "POST /tools/{tool_name}"),
+            *_topics([topics.call_events], "WRITE", "POST /webhooks/telnyx"),
+            *_topics([topics.supervisor], "WRITE", "POST /calls/{id}/messages"),
             *_topics(sources, "WRITE", "POST /events/{source}"),
         ],
         "streams": streams,
         "injector": [
-            *_topics([topics.injections], "READ"),
+            *_topics([topics.injections], "READ", "its input"),
             *_topics([topics.deliveries], "READ", "re-reads recent deliveries on start"),
-            *_topics([topics.deliveries, topics.dlq], "WRITE"),
-            Acl("group", injector_group, "literal", "READ"),
+            *_topics([topics.deliveries, topics.dlq], "WRITE", "its outputs"),
+            Acl("group", injector_group, "literal", "READ", "its group"),
             Acl("group", INJECTOR_LEDGER_GROUPS, "prefixed", "READ", "one throw-away per start"),
         ],
     }
