@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -212,7 +213,7 @@ class BrokerSecurity:
         written = {}
         for name, user in self.users.items():
             path = self.directory / f"{name}.env"
-            lines = [f"export {k}={v}\n" for k, v in user.env(bootstrap).items()]
+            lines = [f"export {k}={shlex.quote(v)}\n" for k, v in user.env(bootstrap).items()]
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as handle:
                 handle.writelines(lines)

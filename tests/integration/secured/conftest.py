@@ -13,7 +13,8 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,7 @@ from callstream.paths import default_cache_dir
 from callstream.settings import load_settings
 from devkit.dev.config import DEVELOPER_SETTINGS, prefixed_config
 from devkit.dev.pipeline import DevOptions, DevPorts, LocalPipeline
-from devkit.localkafka.security import SecurityMode
+from devkit.localkafka.security import MODES, SecurityMode
 from devkit.testing.secured import SecuredBroker, provide_secured_broker
 from devkit.testing.skips import missing_prerequisite
 
@@ -37,33 +38,56 @@ KAFKA_VARIABLES = (
 )  # fmt: skip
 
 
-def _secured(mode: SecurityMode, factory: pytest.TempPathFactory) -> Iterator[SecuredBroker]:
+@pytest.fixture(scope="session")
+def secured_brokers(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[SecurityMode, SecuredBroker]]:
+    """Both secured brokers, started side by side (a broker's start is mostly waiting)."""
     java_home = os.environ.get("JAVA_HOME")
     cache = os.environ.get("CALLSTREAM_CACHE_DIR")
-    try:
-        with provide_secured_broker(
+    starting = {
+        mode: provide_secured_broker(
             mode,
-            work_dir=factory.mktemp(f"kafka-{mode}"),
+            work_dir=tmp_path_factory.mktemp(f"kafka-{mode}"),
             cache_dir=Path(cache) if cache else default_cache_dir(),
             users=SERVICES,
             java_home=Path(java_home) if java_home else None,
-        ) as broker:
-            yield broker
-    except CallstreamError as exc:
-        missing_prerequisite(f"no secured ({mode}) Kafka broker: {exc}")
+        )
+        for mode in MODES
+    }
+    with ExitStack() as running, ThreadPoolExecutor(len(starting)) as pool:
+        futures = {mode: pool.submit(broker.__enter__) for mode, broker in starting.items()}
+        brokers: dict[SecurityMode, SecuredBroker] = {}
+        failures: list[str] = []
+        unexpected: list[BaseException] = []
+        for mode, future in futures.items():
+            error = future.exception()
+            if error is None:
+                brokers[mode] = future.result()
+                running.push(starting[mode].__exit__)  # stopped when the session ends
+            elif isinstance(error, CallstreamError):
+                failures.append(f"{mode}: {error}")
+            else:
+                unexpected.append(error)
+        if unexpected:
+            raise unexpected[0]  # after every started broker is in `running`, to be stopped
+        if failures:
+            missing_prerequisite(f"no secured Kafka broker: {'; '.join(failures)}")
+        yield brokers
 
 
 @pytest.fixture(scope="session")
-def scram_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecuredBroker]:
+def scram_broker(secured_brokers: dict[SecurityMode, SecuredBroker]) -> SecuredBroker:
     """A broker whose client listener is SASL_SSL, SCRAM-SHA-512; users admin and one per
     service, made by ``kafka-storage format --add-scram``."""
-    yield from _secured("sasl_ssl", tmp_path_factory)
+    return secured_brokers["sasl_ssl"]
 
 
 @pytest.fixture(scope="session")
-def mtls_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecuredBroker]:
-    """A broker whose client listener is SSL and requires a client certificate."""
-    yield from _secured("mtls", tmp_path_factory)
+def mtls_broker(secured_brokers: dict[SecurityMode, SecuredBroker]) -> SecuredBroker:
+    """A broker whose client listener is SSL and requires a client certificate; users admin
+    and one per service, each a certificate with its name as CN."""
+    return secured_brokers["mtls"]
 
 
 def clean_env(extra: Mapping[str, str]) -> dict[str, str]:

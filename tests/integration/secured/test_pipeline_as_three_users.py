@@ -1,15 +1,20 @@
-"""The pipeline as three users (ingress, streams, injector) holding only the README's ACLs.
+"""The whole pipeline on each secured listener (SASL_SSL with SCRAM-SHA-512, and mutual TLS), as
+three users (ingress, streams, injector) holding only the README's ACLs.
 
+``callstream topics create`` and ``callstream dlq replay`` run as ``admin``.
 The ACLs are ``callstream.kafka.acls.service_acls`` for this run's topics and
 groups, the rules the README's table is rendered from; ``admin`` (a super
 user) grants them through the Admin API. The streams worker runs
-``exactly_once``, so its transactional ids are exercised too.
+``exactly_once``, so its transactional ids are exercised too. A SCRAM user's
+principal is its name; a client certificate's is its CN (the broker's
+principal mapping), so the same rules serve both listeners.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from confluent_kafka import KafkaError, Producer
 from confluent_kafka.admin import AdminClient
 
@@ -77,19 +82,23 @@ def _refused(broker: SecuredBroker, user: str, topic: str) -> bool:
     )
 
 
+@pytest.mark.parametrize("which", ["scram_broker", "mtls_broker"])
 def test_three_users_with_only_their_acls_run_the_pipeline(
-    scram_broker: SecuredBroker, tmp_path: Path
+    which: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
+    """A tool result reaches the call and the call's dead letter is replayed; each service's
+    user is refused beyond its ACLs."""
+    broker: SecuredBroker = request.getfixturevalue(which)
     prefix = new_prefix()
-    granted = _grant(scram_broker, prefix)
-    service_env = {user: scram_broker.env(user) for user in SERVICES}
+    granted = _grant(broker, prefix)
+    service_env = {user: broker.env(user) for user in SERVICES}
     with secured_pipeline(
-        scram_broker, tmp_path, prefix=prefix, service_env=service_env, exactly_once=True
+        broker, tmp_path, prefix=prefix, service_env=service_env, exactly_once=True
     ) as pipeline:
         a_tool_result_reaches_the_call_and_its_dead_letter_replays(pipeline)
         topics = pipeline.topics
     assert len(granted) > 20
     # The authorizer is really on: each user is refused beyond its ACLs.
-    assert _refused(scram_broker, "ingress", topics.injections)
-    assert _refused(scram_broker, "injector", topics.tool_calls)
-    assert _refused(scram_broker, "streams", topics.deliveries)
+    assert _refused(broker, "ingress", topics.injections)
+    assert _refused(broker, "injector", topics.tool_calls)
+    assert _refused(broker, "streams", topics.deliveries)
