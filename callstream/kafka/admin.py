@@ -69,7 +69,10 @@ def probe_broker(
             refused.append(line)
 
     try:
-        admin = AdminClient(admin_config(conn, "callstream-probe") | {"error_cb": _on_error})
+        # Quiet (log_level 0): what the probe met is its own result, in one line; polling
+        # would otherwise serve librdkafka's connection log lines as well.
+        probe = {"error_cb": _on_error, "log_level": 0}
+        admin = AdminClient(admin_config(conn, "callstream-probe") | probe)
     except KafkaException as exc:
         raise ConfigError(client_refusal(_error_text(exc), secrets)) from None
     started = time.monotonic()

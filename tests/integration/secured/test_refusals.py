@@ -131,9 +131,10 @@ def test_every_service_stops_at_start_up_with_exit_2(
     try:
         for name, (proc, refusal, secrets) in started.items():
             out, err = proc.communicate(timeout=STARTUP_LIMIT_S)
-            said = [line for line in (out + err).splitlines() if line.startswith("callstream:")]
+            said = (out + err).splitlines()
             assert proc.returncode == 2, (name, proc.returncode, out[-2000:], err[-2000:])
             assert len(said) == 1, (name, said)
+            assert said[0].startswith("callstream: "), (name, said)
             assert refusal.variable in said[0], (name, said[0])
             for secret in secrets:
                 assert secret not in out + err, f"{name} printed a password"
