@@ -32,6 +32,11 @@ class Identity:
     certificate: Path
     key: Path
 
+    @classmethod
+    def at(cls, directory: Path, name: str) -> Identity:
+        """Where ``CertificateAuthority.issue`` puts ``name``'s files in ``directory``."""
+        return cls(name, directory / f"{name}.pem", directory / f"{name}.key")
+
     @property
     def bundle(self) -> Path:
         """The key followed by the certificate: a PEM keystore as the Kafka broker reads it."""
@@ -71,6 +76,22 @@ def _subject(name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
 
 
+def _builder(
+    subject: x509.Name, issuer: x509.Name, key: ec.EllipticCurvePrivateKey
+) -> x509.CertificateBuilder:
+    """A certificate for ``key`` valid from a few minutes ago (clock skew) for ``VALID_DAYS``."""
+    now = datetime.datetime.now(datetime.UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=VALID_DAYS))
+    )
+
+
 class CertificateAuthority:
     """A CA whose certificate is ``ca.pem`` in ``directory``; it issues ``Identity``s there."""
 
@@ -88,15 +109,8 @@ class CertificateAuthority:
         """A new self-signed CA in ``directory`` (its key stays in memory, never on disk)."""
         directory.mkdir(parents=True, exist_ok=True)
         key = ec.generate_private_key(ec.SECP256R1())
-        now = datetime.datetime.now(datetime.UTC)
         cert = (
-            x509.CertificateBuilder()
-            .subject_name(_subject(name))
-            .issuer_name(_subject(name))
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=VALID_DAYS))
+            _builder(_subject(name), _subject(name), key)
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(_CA_USAGE, critical=True)
             .sign(key, hashes.SHA256())
@@ -112,15 +126,8 @@ class CertificateAuthority:
         controller listener), so every certificate allows both uses.
         """
         key = ec.generate_private_key(ec.SECP256R1())
-        now = datetime.datetime.now(datetime.UTC)
         cert = (
-            x509.CertificateBuilder()
-            .subject_name(_subject(name))
-            .issuer_name(self._cert.subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=VALID_DAYS))
+            _builder(_subject(name), self._cert.subject, key)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(
                 x509.SubjectAlternativeName(
@@ -136,11 +143,7 @@ class CertificateAuthority:
             )
             .sign(self._key, hashes.SHA256())
         )
-        identity = Identity(
-            name=name,
-            certificate=self.directory / f"{name}.pem",
-            key=self.directory / f"{name}.key",
-        )
+        identity = Identity.at(self.directory, name)
         cert_pem = cert.public_bytes(serialization.Encoding.PEM)
         _write(identity.certificate, cert_pem)
         _write(identity.key, _key_pem(key), _PRIVATE)

@@ -110,7 +110,7 @@ class BrokerSecurity:
 
     @property
     def broker_identity(self) -> Identity:
-        return Identity(BROKER, self.directory / f"{BROKER}.pem", self.directory / f"{BROKER}.key")
+        return Identity.at(self.directory, BROKER)
 
     def client(self, user: str = ADMIN) -> ClientCredentials:
         try:
@@ -128,26 +128,19 @@ class BrokerSecurity:
         """A new CA, broker certificate and credentials for ``admin`` and ``users``."""
         authority = CertificateAuthority.create(directory)
         authority.issue(BROKER)
-        names = [ADMIN, *(u for u in users if u != ADMIN)]
-        record: dict[str, object] = {"mode": mode, "users": {}}
-        credentials: dict[str, ClientCredentials] = {}
-        for name in names:
+        passwords: dict[str, str | None] = {}
+        for name in [ADMIN, *(u for u in users if u != ADMIN)]:
             if mode == "sasl_ssl":
-                password = secrets.token_urlsafe(18)
-                credentials[name] = ClientCredentials(name, mode, authority.certificate, password)
+                passwords[name] = secrets.token_urlsafe(18)
             else:
-                identity = authority.issue(name)
-                credentials[name] = ClientCredentials(
-                    name, mode, authority.certificate, identity=identity
-                )
-                password = None
-            users_record = record["users"]
-            assert isinstance(users_record, dict)
-            users_record[name] = password
+                authority.issue(name)
+                passwords[name] = None
         fd = os.open(directory / _STATE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
-            json.dump(record, handle, indent=2)
-        return cls(mode, directory, credentials)
+            json.dump({"mode": mode, "users": passwords}, handle, indent=2)
+        made = cls.load(directory)
+        assert made is not None
+        return made
 
     @classmethod
     def load(cls, directory: Path) -> BrokerSecurity | None:
@@ -167,12 +160,7 @@ class BrokerSecurity:
         credentials = {
             name: ClientCredentials(name, mode, ca, password)
             if mode == "sasl_ssl"
-            else ClientCredentials(
-                name,
-                mode,
-                ca,
-                identity=Identity(name, directory / f"{name}.pem", directory / f"{name}.key"),
-            )
+            else ClientCredentials(name, mode, ca, identity=Identity.at(directory, name))
             for name, password in users.items()
         }
         return cls(mode, directory, credentials)
