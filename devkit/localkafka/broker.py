@@ -251,7 +251,7 @@ class LocalBroker:
             )
             try:
                 admin = security.client().connection(state.bootstrap) if security else None
-                self._wait_ready(proc, admin or KafkaConnection(state.bootstrap), timeout_s)
+                self._wait_ready(proc, chosen, admin or KafkaConnection(state.bootstrap), timeout_s)
             except LocalKafkaError:
                 self._terminate(psutil.Process(proc.pid), 10.0)
                 self._reap(proc.pid)
@@ -329,13 +329,14 @@ class LocalBroker:
             )
 
     def _wait_ready(
-        self, proc: subprocess.Popen[bytes], conn: KafkaConnection, timeout_s: float
+        self, proc: subprocess.Popen[bytes], port: int, conn: KafkaConnection, timeout_s: float
     ) -> None:
+        """Return once ``port`` is open and answers ``conn``'s metadata request (as admin, on
+        a secured broker)."""
         from confluent_kafka.admin import AdminClient  # heavy import, only when starting
 
         from callstream.kafka.config import admin_config
 
-        port = int(conn.bootstrap_servers.rsplit(":", 1)[1])
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if proc.poll() is not None:
