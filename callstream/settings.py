@@ -101,6 +101,16 @@ class Environment(BaseSettings):
     def _bootstrap(cls, value: str | None) -> str | None:
         return value if value is None else check_bootstrap_servers(value)
 
+    @field_validator(
+        "kafka_ssl_ca_location", "kafka_ssl_certificate_location", "kafka_ssl_key_location"
+    )
+    @classmethod
+    def _tls_file(cls, value: Path | None) -> Path | None:
+        # Named here, at start-up, rather than as an OpenSSL error from deep in librdkafka.
+        if value is not None and not value.exists():
+            raise ValueError(f"no such file: {value}")
+        return value
+
     @field_validator("callstream_log_level", mode="before")
     @classmethod
     def _level(cls, value: object) -> object:
@@ -143,6 +153,21 @@ class Environment(BaseSettings):
             raise ValueError(
                 "KAFKA_SECURITY_PROTOCOL is SASL_*: set KAFKA_SASL_MECHANISM, "
                 "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _client_certificate_complete(self) -> Self:
+        cert, key = self.kafka_ssl_certificate_location, self.kafka_ssl_key_location
+        if cert is not None and key is None:
+            raise ValueError(
+                "KAFKA_SSL_KEY_LOCATION is not set but KAFKA_SSL_CERTIFICATE_LOCATION is: "
+                "a client certificate needs its private key"
+            )
+        if key is not None and cert is None:
+            raise ValueError(
+                "KAFKA_SSL_CERTIFICATE_LOCATION is not set but KAFKA_SSL_KEY_LOCATION is: "
+                "a private key needs its client certificate"
             )
         return self
 
@@ -205,7 +230,10 @@ def _env_error(faults: list[str]) -> ConfigError:
 def _faults(exc: ValidationError) -> list[str]:
     faults = []
     for err in exc.errors(include_url=False, include_input=False):
-        name = ".".join(str(part) for part in err["loc"]).upper() or "(environment)"
+        name = ".".join(str(part) for part in err["loc"]).upper()
+        if not name:  # a check across variables: its message names them
+            faults.append(err["msg"].removeprefix("Value error, "))
+            continue
         faults.append(f"{name}: {err['msg']}")
     return faults
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import click
 
-from callstream.kafka import resolve_connection
+from callstream.kafka import probe_broker, resolve_connection
 from callstream.startup import start_service
+
+# How long the ingress asks a secured cluster whether it accepts its credentials before
+# serving anyway (an absent broker only makes it not ready; a refusal stops it).
+SECURITY_PROBE_S = 5.0
 
 
 @click.command()
@@ -29,6 +33,8 @@ def ingress(host: str | None, port: int | None, workers: int | None) -> None:
     settings = start_service("ingress")
     # Fail here, with one clear line, rather than in every worker.
     conn = resolve_connection(settings)
+    if conn.security_protocol != "PLAINTEXT":
+        probe_broker(conn, min(settings.env.callstream_kafka_wait_s, SECURITY_PROBE_S))
     from ingress.serve import serve
 
     config = settings.config.ingress

@@ -14,9 +14,10 @@ from confluent_kafka.admin import AdminClient
 # re-export it; the class itself is defined (and typed) in cimpl.
 from confluent_kafka.cimpl import NewTopic
 
-from callstream.errors import KafkaUnavailable, TopicError
+from callstream.errors import ConfigError, KafkaUnavailable, TopicError
 from callstream.kafka.config import admin_config
 from callstream.kafka.connection import KafkaConnection
+from callstream.kafka.refusals import client_refusal, refusal
 from callstream.topics import TopicSpec
 
 
@@ -43,9 +44,37 @@ def wait_for_broker(
 
     With ``say``, a cluster that has not answered within ``QUIET_WAIT_S`` is
     announced once (what is awaited, for how long), so a command never sits
-    silent in front of an unreachable broker.
+    silent in front of an unreachable broker. A cluster that refuses the
+    credentials or the TLS set-up is a ``ConfigError`` at once (``probe_broker``).
     """
-    admin = AdminClient(admin_config(conn, "callstream-probe"))
+    last = probe_broker(conn, timeout_s, say=say)
+    if last is not None:
+        raise KafkaUnavailable(
+            f"Kafka at {conn.describe()} did not answer within {timeout_s:g} s ({last})"
+        )
+
+
+def probe_broker(
+    conn: KafkaConnection, timeout_s: float, *, say: Callable[[str], None] | None = None
+) -> str | None:
+    """None once the cluster answers a metadata request; librdkafka's last error if it has not
+    within ``timeout_s``. ``ConfigError``, naming the variable, as soon as the cluster refuses
+    this client (``callstream.kafka.refusals``): waiting would not change that."""
+    refused: list[str] = []
+    secrets = conn.secret_values()
+
+    def _on_error(error: RdKafkaError) -> None:
+        line = refusal(error.code(), error.str(), secrets)
+        if line is not None:
+            refused.append(line)
+
+    try:
+        # Quiet (log_level 0): what the probe met is its own result, in one line; polling
+        # would otherwise serve librdkafka's connection log lines as well.
+        probe = {"error_cb": _on_error, "log_level": 0}
+        admin = AdminClient(admin_config(conn, "callstream-probe") | probe)
+    except KafkaException as exc:
+        raise ConfigError(client_refusal(_error_text(exc), secrets)) from None
     started = time.monotonic()
     deadline = started + timeout_s
     last = "no answer"
@@ -53,17 +82,23 @@ def wait_for_broker(
         if say is not None and now - started >= QUIET_WAIT_S:
             say(f"waiting up to {timeout_s:g} s for Kafka at {conn.describe()}")
             say = None
-        step = QUIET_WAIT_S if say is not None else 5.0
+        # Short steps: a refusal arrives through error_cb, served between them.
+        step = QUIET_WAIT_S
         try:
             admin.list_topics(timeout=max(0.5, min(step, deadline - now)))
         except KafkaException as exc:
-            error = exc.args[0] if exc.args else None
-            last = error.str() if isinstance(error, RdKafkaError) else str(exc)
+            last = _error_text(exc)
+            admin.poll(0)
+            if refused:
+                raise ConfigError(refused[0]) from None
             continue
-        return
-    raise KafkaUnavailable(
-        f"Kafka at {conn.describe()} did not answer within {timeout_s:g} s ({last})"
-    )
+        return None
+    return last
+
+
+def _error_text(exc: KafkaException) -> str:
+    error = exc.args[0] if exc.args else None
+    return error.str() if isinstance(error, RdKafkaError) else str(exc)
 
 
 def ensure_topics(

@@ -33,6 +33,11 @@ class KafkaConnection:
     local: bool = False
     """True when this is the embedded development broker."""
 
+    def secret_values(self) -> list[str]:
+        """The SASL and key passwords' values, for blanking out of messages (never for display)."""
+        held = (self.sasl_password, self.ssl_key_password)
+        return [s.get_secret_value() for s in held if s is not None]
+
     def describe(self) -> str:
         """A log-safe one-line description (no secrets)."""
         where = "local broker " if self.local else ""

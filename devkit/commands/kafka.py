@@ -11,6 +11,7 @@ import click
 
 from callstream.settings import Settings, load_settings
 from devkit.localkafka import JarCache, LocalBroker
+from devkit.localkafka.security import MODES, BrokerSecurity, SecurityMode
 
 EXIT_NOT_RUNNING = 3  # as `service status` does (LSB): scripts can test it
 
@@ -52,14 +53,41 @@ def kafka() -> None:
 @click.option(
     "--timeout", type=float, default=90.0, show_default=True, help="Seconds to wait until ready."
 )
-def start(data_dir: Path | None, port: int | None, heap: str, timeout: float) -> None:
+@click.option(
+    "--security",
+    type=click.Choice(MODES),
+    default=None,
+    help="Secure the client listener: sasl_ssl (SCRAM-SHA-512) or mtls (client certificates); "
+    "authorizer on. Only for a new data dir; later starts keep it.",
+)
+@click.option(
+    "--user",
+    "users",
+    multiple=True,
+    help="A user to create besides admin (repeatable; with --security, on first start).",
+)
+def start(
+    data_dir: Path | None,
+    port: int | None,
+    heap: str,
+    timeout: float,
+    security: SecurityMode | None,
+    users: tuple[str, ...],
+) -> None:
     """Start the broker and wait until it answers metadata requests."""
     settings = load_settings()
     broker = _broker(settings, data_dir)
-    state = broker.start(port=port, heap_max=heap, timeout_s=timeout, progress=_progress)
+    secured = BrokerSecurity.for_data_dir(broker.data_dir, security, users)
+    state = broker.start(
+        port=port, heap_max=heap, timeout_s=timeout, progress=_progress, security=secured
+    )
     click.echo(f"Kafka {state.kafka_version} is running at {state.bootstrap} (pid {state.pid})")
     click.echo(f"  data: {state.data_dir}")
     click.echo(f"  log:  {broker.log_file}")
+    if secured is not None:
+        click.echo(f"  security: {secured.mode}, authorizer on, super users admin and broker")
+        for user, path in secured.write_env_files(state.bootstrap).items():
+            click.echo(f"  connect as {user}: source {path}")
 
 
 @kafka.command()

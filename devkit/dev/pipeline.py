@@ -104,6 +104,9 @@ class DevOptions:
     console: bool = True
     """Run the console too; runs that measure or break the pipeline leave it out (it reads
     every topic, and would be load and a process beside what they measure)."""
+    service_env: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Variables for one service only, by kind (``ingress``, ``streams``, ``injector``): each
+    service's own Kafka credentials, as on a cluster with ACLs."""
 
 
 def stack_config(config: AppConfig, ports: DevPorts) -> AppConfig:
@@ -367,11 +370,12 @@ class LocalPipeline:
             started.append(
                 services.emulator(env, port=ports.emulator, ingress_url=self.ingress_url)
             )
+        own = options.service_env
         return [
             *started,
-            services.streams(env, port=ports.streams_ops),
-            services.injector(env, port=ports.injector_ops),
-            services.ingress(env, port=ports.ingress),
+            services.streams(env | dict(own.get("streams", {})), port=ports.streams_ops),
+            services.injector(env | dict(own.get("injector", {})), port=ports.injector_ops),
+            services.ingress(env | dict(own.get("ingress", {})), port=ports.ingress),
             *([services.console(env, port=ports.console)] if options.console else []),
         ]
 

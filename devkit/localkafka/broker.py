@@ -14,6 +14,7 @@ import base64
 import contextlib
 import fcntl
 import json
+import re
 import socket
 import subprocess
 import time
@@ -25,14 +26,18 @@ from pathlib import Path
 
 import psutil
 
+from callstream.kafka.connection import KafkaConnection
 from callstream.kafka.local import forget_local_bootstrap, record_local_bootstrap
 from devkit.errors import LocalKafkaError
 from devkit.localkafka.jars import JarCache
 from devkit.localkafka.prerequisites import find_java
 from devkit.localkafka.properties import log4j2_properties, server_properties
+from devkit.localkafka.security import BrokerSecurity
 from devkit.stack.ports import free_port, port_in_use
 
 DEFAULT_PORT = 9092
+# A SCRAM user's password as `format --add-scram` takes it, kept out of error messages.
+_SCRAM_PASSWORD = re.compile(r"(password=)[^\],]*")
 MAIN_CLASS = "kafka.Kafka"
 
 Progress = Callable[[str], None]
@@ -53,6 +58,8 @@ class BrokerState:
     data_dir: str
     kafka_version: str
     started_at: str
+    security: str | None = None
+    """``sasl_ssl`` or ``mtls`` for a secured broker (``devkit.localkafka.security``)."""
 
     @property
     def bootstrap(self) -> str:
@@ -185,11 +192,13 @@ class LocalBroker:
         heap_max: str = "1g",
         timeout_s: float = 90.0,
         progress: Progress = _quiet,
+        security: BrokerSecurity | None = None,
     ) -> BrokerState:
         """Start the broker (formatting storage on first use) and wait until it answers.
 
         ``port`` None reuses the last port (else 9092); 0 picks a free one.
-        Starting a running broker returns its state unchanged.
+        Starting a running broker returns its state unchanged. With ``security``
+        its one client listener is secured and its authorizer on.
         """
         with self._locked():
             current = self.status()
@@ -201,9 +210,19 @@ class LocalBroker:
             libs = self.jars.ensure(progress)
             chosen = self._choose_port(port, current.state)
             controller_port = free_port()
+            secured = (
+                security.properties(
+                    port=chosen, broker_port=free_port(), controller_port=controller_port
+                )
+                if security
+                else None
+            )
             self._properties_file.write_text(
                 server_properties(
-                    port=chosen, controller_port=controller_port, log_dirs=self.storage_dir
+                    port=chosen,
+                    controller_port=controller_port,
+                    log_dirs=self.storage_dir,
+                    extra=secured,
                 )
             )
             log4j = self.data_dir / "log4j2.properties"
@@ -211,7 +230,9 @@ class LocalBroker:
             classpath = f"{libs}/*"
             if not (self.storage_dir / "meta.properties").is_file():
                 progress(f"Formatting new Kafka storage in {self.storage_dir}...")
-                self._format(java.executable, classpath, log4j)
+                self._format(
+                    java.executable, classpath, log4j, security.format_args() if security else []
+                )
             proc = self._launch(java.executable, classpath, log4j, heap_max)
             self._child = proc
             state = BrokerState(
@@ -222,13 +243,15 @@ class LocalBroker:
                 data_dir=str(self.data_dir),
                 kafka_version=self.jars.kafka_version,
                 started_at=datetime.now(UTC).isoformat(),
+                security=security.mode if security else None,
             )
             self._write_state(state)
             progress(
                 f"Started Kafka {state.kafka_version} (pid {proc.pid}); waiting for it to answer..."
             )
             try:
-                self._wait_ready(proc, chosen, timeout_s)
+                admin = security.client().connection(state.bootstrap) if security else None
+                self._wait_ready(proc, chosen, admin or KafkaConnection(state.bootstrap), timeout_s)
             except LocalKafkaError:
                 self._terminate(psutil.Process(proc.pid), 10.0)
                 self._reap(proc.pid)
@@ -255,8 +278,11 @@ class LocalBroker:
 
     # -- helpers ------------------------------------------------------------------
     def _record(self, state: BrokerState) -> None:
-        # Where services find this broker when KAFKA_BOOTSTRAP_SERVERS is unset.
+        # Where services find this broker when KAFKA_BOOTSTRAP_SERVERS is unset (a
+        # secured one cannot be used without its credentials, so it is not offered).
         assert state.pid is not None
+        if state.security:
+            return
         record_local_bootstrap(self.data_dir, host="127.0.0.1", port=state.port, pid=state.pid)
 
     @staticmethod
@@ -271,17 +297,16 @@ class LocalBroker:
             )
         return chosen
 
-    def _format(self, java: str, classpath: str, log4j: Path) -> None:
+    def _format(self, java: str, classpath: str, log4j: Path, extra: list[str]) -> None:
         command = [
             java, f"-Dlog4j2.configurationFile={log4j}", "-cp", classpath,
             "kafka.tools.StorageTool", "format", "--standalone",
-            "--cluster-id", new_cluster_id(), "--config", str(self._properties_file),
+            "--cluster-id", new_cluster_id(), "--config", str(self._properties_file), *extra,
         ]  # fmt: skip
         done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
         if done.returncode != 0:
-            raise LocalKafkaError(
-                f"formatting Kafka storage failed:\n{(done.stdout + done.stderr).strip()[-2000:]}"
-            )
+            said = _SCRAM_PASSWORD.sub(r"\1***", done.stdout + done.stderr)
+            raise LocalKafkaError(f"formatting Kafka storage failed:\n{said.strip()[-2000:]}")
 
     def _launch(
         self, java: str, classpath: str, log4j: Path, heap_max: str
@@ -303,8 +328,14 @@ class LocalBroker:
                 cwd=self.data_dir,
             )
 
-    def _wait_ready(self, proc: subprocess.Popen[bytes], port: int, timeout_s: float) -> None:
+    def _wait_ready(
+        self, proc: subprocess.Popen[bytes], port: int, conn: KafkaConnection, timeout_s: float
+    ) -> None:
+        """Return once ``port`` is open and answers ``conn``'s metadata request (as admin, on
+        a secured broker)."""
         from confluent_kafka.admin import AdminClient  # heavy import, only when starting
+
+        from callstream.kafka.config import admin_config
 
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -320,7 +351,7 @@ class LocalBroker:
             except OSError:
                 time.sleep(0.2)  # polling a port that is not open yet; not synchronisation
                 continue
-            admin = AdminClient({"bootstrap.servers": f"127.0.0.1:{port}"})
+            admin = AdminClient(admin_config(conn, "callstream-kafka-start"))
             try:
                 admin.list_topics(timeout=max(0.5, min(5.0, deadline - time.monotonic())))
             except Exception:  # noqa: BLE001 - any failure here means "not ready yet"

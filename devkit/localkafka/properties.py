@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 
-def server_properties(*, port: int, controller_port: int, log_dirs: Path) -> str:
-    """A single-node KRaft broker+controller on loopback, sized for one developer machine."""
+def server_properties(
+    *, port: int, controller_port: int, log_dirs: Path, extra: Mapping[str, str] | None = None
+) -> str:
+    """A single-node KRaft broker+controller on loopback, sized for one developer machine.
+
+    ``extra`` replaces or adds properties (a secured broker's listeners, TLS and authorizer).
+    """
     lines = {
         "process.roles": "broker,controller",
         "node.id": "1",
@@ -33,7 +39,7 @@ def server_properties(*, port: int, controller_port: int, log_dirs: Path) -> str
         "auto.create.topics.enable": "false",
         "num.partitions": "1",
         "log.retention.hours": "168",
-    }
+    } | dict(extra or {})
     return "".join(f"{key}={value}\n" for key, value in lines.items())
 
 

@@ -12,7 +12,8 @@ from callstream.settings import load_settings
 
 ENV_VARS = [
     "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_SECURITY_PROTOCOL", "KAFKA_SASL_MECHANISM",
-    "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD", "TELNYX_API_KEY", "TELNYX_BASE_URL",
+    "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD", "KAFKA_SSL_CA_LOCATION",
+    "KAFKA_SSL_CERTIFICATE_LOCATION", "KAFKA_SSL_KEY_LOCATION", "TELNYX_API_KEY", "TELNYX_BASE_URL",
     "TELNYX_PUBLIC_KEY", "CALLSTREAM_CONFIG", "CALLSTREAM_TOPIC_PREFIX",
     "CALLSTREAM_INGRESS_TOKEN", "CALLSTREAM_TOKEN_CRM", "CALLSTREAM_TOKEN_FRAUD",
     "CALLSTREAM_TOKEN_TICKETING", "CALLSTREAM_LOG_LEVEL", "CALLSTREAM_KAFKA_WAIT_S",
@@ -174,3 +175,35 @@ def test_registry_credentials_are_secrets(monkeypatch: pytest.MonkeyPatch, tmp_p
     assert settings.registry_auth["crm"].get_secret_value() == "svc-callstream:SR-very-secret"
     assert "very-secret" not in repr(settings)
     assert "svc-callstream:SR-very-secret" in settings.secret_values()
+
+
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [
+        ("KAFKA_SSL_CERTIFICATE_LOCATION", "KAFKA_SSL_KEY_LOCATION"),
+        ("KAFKA_SSL_KEY_LOCATION", "KAFKA_SSL_CERTIFICATE_LOCATION"),
+    ],
+)
+def test_a_client_certificate_and_its_key_come_together(
+    given: str, named: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One without the other is one line naming the missing variable, not a TLS error later."""
+    (tmp_path / "file.pem").write_text("x")
+    monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", "SSL")
+    monkeypatch.setenv(given, str(tmp_path / "file.pem"))
+    with pytest.raises(ConfigError) as exc:
+        load_settings()
+    message = str(exc.value)
+    assert message.startswith(f"environment: {named} is not set"), message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "name", ["KAFKA_SSL_CA_LOCATION", "KAFKA_SSL_CERTIFICATE_LOCATION", "KAFKA_SSL_KEY_LOCATION"]
+)
+def test_a_tls_file_that_does_not_exist_is_named(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(name, str(tmp_path / "absent.pem"))
+    with pytest.raises(ConfigError, match=f"{name}: .*no such file"):
+        load_settings()
