@@ -22,7 +22,7 @@ ResourceKind = Literal["topic", "group", "transactional-id"]
 Pattern = Literal["literal", "prefixed"]
 Operation = Literal["READ", "WRITE"]
 
-SERVICES = ("ingress", "streams", "injector")
+SERVICES = ("ingress", "streams", "injector", "console")
 
 INJECTOR_LEDGER_GROUPS = "callstream-injector-ledger-"
 """The injector's throw-away groups (one per start, never committed) that re-read deliveries."""
@@ -55,7 +55,9 @@ def service_acls(
     ``streams_group`` is ``{prefix}streams`` (granted as a prefix: the worker's
     restore consumer is ``{prefix}streams.restore``, its transactional ids
     ``{prefix}streams.<member>.<loop>``); ``injector_group`` is the injector's
-    group (``injector.group_id``, default ``{prefix}injector``).
+    group (``injector.group_id``, default ``{prefix}injector``). The console joins no
+    group (it assigns partitions and commits nothing), so it needs topic rules only; it
+    writes only when its replay token is set, back to the topics dead letters came from.
     """
     sources = sorted(set(topics.sources.values()))
     internal = list(topics.internal().values())
@@ -81,6 +83,16 @@ def service_acls(
             *_topics(sources, "WRITE", "POST /events/{source}"),
         ],
         "streams": streams,
+        "console": [
+            *_topics(inputs, "READ", "what it shows"),
+            *_topics(sources, "READ", "what it shows"),
+            *_topics([topics.injections, topics.deliveries, topics.dlq], "READ", "what it shows"),
+            *_topics(inputs, "WRITE", "its replay button only (a replay token is set)"),
+            *_topics(sources, "WRITE", "its replay button only (a replay token is set)"),
+            *_topics(
+                [topics.injections], "WRITE", "its replay button only (a replay token is set)"
+            ),
+        ],
         "injector": [
             *_topics([topics.injections], "READ", "its input"),
             *_topics([topics.deliveries], "READ", "re-reads recent deliveries on start"),
