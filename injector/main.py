@@ -129,7 +129,7 @@ class InjectorApp:
 
     def _check_topics(self) -> None:
         topics = self._settings.topics
-        needed = [topics.injections, topics.deliveries, topics.dlq]
+        needed = [topics.injections, topics.deliveries, topics.undelivered, topics.dlq]
         admin = AdminClient(admin_config(self._conn, "callstream-injector-admin"))
         found = admin.list_topics(timeout=10).topics
         missing = [name for name in needed if name not in found]
@@ -165,6 +165,7 @@ class InjectorApp:
             producer,
             deliveries_topic=topics.deliveries,
             dlq_topic=topics.dlq,
+            undelivered_topic=topics.undelivered,
             on_failure=self._record_failed,
         )
         injector = Injector(

@@ -34,7 +34,7 @@ from callstream.records import Injection, decode, utcnow
 from injector.client import AddMessagesClient
 from injector.delivery import Abandoned, Halted
 from injector.errors import CredentialsRejected
-from injector.jobs import Job, Lane, writes_for
+from injector.jobs import Job, Lane, undelivered_for, writes_for
 from injector.memory import RecentSet
 from injector.metrics import InjectorMetrics
 from injector.outcomes import poison_letter
@@ -275,6 +275,7 @@ class Injector:
             delivery,
             letter,
             lambda: self._backlog.finish(job.partition, job.generation, job.offset),
+            undelivered=undelivered_for(job, ending),
         )
         if letter is not None:
             self._metrics.dead_letters.labels(letter.letter.reason).inc()

@@ -27,6 +27,7 @@ from streams.decide.injections import at
 from streams.decide.outputs import (
     DeadLetterOut,
     Dropped,
+    FollowUp,
     ForwardToCall,
     ForwardToKey,
     IndexOp,
@@ -152,6 +153,9 @@ class Wire:
             case Inject(injection=injection):
                 key = injection.call_control_id.encode()
                 record = OutRecord(topics.injections, key, encode(injection), [])
+            case FollowUp(followup=followup):
+                key = followup.call_control_id.encode()
+                record = OutRecord(topics.followups, key, encode(followup), [])
             case DeadLetterOut():
                 record = self._dead_letter(output, now)
             case IndexUpdate():

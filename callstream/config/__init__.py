@@ -6,6 +6,7 @@ from callstream.config.app import (
     load_config,
     parse_config,
 )
+from callstream.config.followups import FollowupRule, FollowupsConfig, QuietHours, SmsConfig
 from callstream.config.guardrails import GuardrailsConfig, RateLimit, Speak
 from callstream.config.messages import MessageSpec, Priority
 from callstream.config.services import (
@@ -21,13 +22,17 @@ from callstream.config.tools import BackendSpec, ToolSpec
 __all__ = [
     "AppConfig",
     "BackendSpec",
+    "FollowupRule",
+    "FollowupsConfig",
     "GuardrailsConfig",
     "IngressConfig",
     "InjectorConfig",
     "MessageSpec",
     "Priority",
+    "QuietHours",
     "RateLimit",
     "RetrySchedule",
+    "SmsConfig",
     "SourceSpec",
     "Speak",
     "StreamsConfig",

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from callstream.config.followups import FollowupsConfig
 from callstream.config.guardrails import GuardrailsConfig
 from callstream.config.services import (
     IngressConfig,
@@ -60,6 +61,23 @@ class AppConfig(BaseModel):
         description="declared tools; when empty, the ingress accepts any tool name",
     )
     sources: dict[Name, SourceSpec] = Field(default_factory=dict)
+    followups: FollowupsConfig = FollowupsConfig()
+
+    @model_validator(mode="after")
+    def _followups_name_known_sources(self) -> Self:
+        if "sources" not in self.followups.model_fields_set:
+            return self  # the defaults name fraud, which a config without it simply never sees
+        unknown = [
+            name
+            for name in self.followups.sources
+            if name not in ("tool", "supervisor") and name not in self.sources
+        ]
+        if unknown:
+            raise ValueError(
+                f"followups.sources: {', '.join(map(repr, unknown))} is not a configured source "
+                f"(known: tool, supervisor, {', '.join(self.sources) or 'no sources'})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _one_source_per_topic(self) -> Self:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field, NonNegativeFloat, NonNegativeInt
 
@@ -39,6 +39,11 @@ class Injection(Record):
     guardrails: list[str] = Field(default_factory=list)
     coalesced: list[str] = Field(default_factory=list)
     full_messages: list[Message] | None = None
+    event_type: str | None = None
+    """The cause's event type (the tool's name for tool results)."""
+    facts: dict[str, Any] | None = None
+    """The structured facts behind the message, carried only when the cause would be followed up
+    if undelivered (``followups`` in the YAML), so the follow-up can carry them."""
 
 
 class Delivery(Record):
