@@ -5,7 +5,7 @@ facts are data, each line neutralised so it cannot close the block or fake a
 headline, inside ``<<<DATA`` / ``DATA>>>``; only configuration writes the text
 around it. The whole text is plain (no markup) and fits ``max_segments``
 segments: 160 GSM-7 characters for one segment, 153 each when concatenated;
-70 / 67 when any character needs UCS-2. Only the data gives way, with ``…``.
+70 / 67 when any character needs UCS-2. Only the data gives way, with ``...``.
 
 Pure: no I/O.
 """
@@ -26,6 +26,7 @@ _GSM7 = frozenset(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 _EXTENDED = frozenset("^{}\\[~]|€")
+_CUT = "..."  # not "…", which is not GSM-7 and would make the whole text UCS-2
 
 
 def sms_units(text: str) -> tuple[int, bool]:
@@ -69,9 +70,9 @@ def render_sms(causes: Sequence[FollowupCause], config: SmsConfig) -> str:
     low, high = 0, len(block)
     while low < high:
         mid = (low + high + 1) // 2
-        candidate = "\n".join([head, OPEN, block[:mid].rstrip() + "…", CLOSE, tail])
+        candidate = "\n".join([head, OPEN, block[:mid].rstrip() + _CUT, CLOSE, tail])
         if fits(candidate, config.max_segments):
             low = mid
         else:
             high = mid - 1
-    return "\n".join([head, OPEN, block[:low].rstrip() + "…", CLOSE, tail])
+    return "\n".join([head, OPEN, block[:low].rstrip() + _CUT, CLOSE, tail])
