@@ -10,8 +10,19 @@ from callstream.ids import CallControlId, NonEmptyStr
 from callstream.records.base import Record
 from callstream.records.messages import Message, Priority
 
-Outcome = Literal["delivered", "call_ended", "rejected", "expired", "failed"]
-"""How a delivery ended. Only ``delivered`` reached the call."""
+Outcome = Literal[
+    "delivered",
+    "call_ended",
+    "rejected",
+    "expired",
+    "failed",
+    "sms_sent",
+    "sms_rejected",
+    "sms_failed",
+]
+"""How a delivery ended. Only ``delivered`` reached the call. The ``sms_*`` outcomes are a
+follow-up's SMS (``injection_id`` is then the follow-up's id): accepted by the messaging API,
+refused by it (4xx), or given up on (retries exhausted)."""
 
 
 class Injection(Record):
