@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from callstream.config import AppConfig
 from callstream.settings import load_settings
 from devkit.dev.config import DEVELOPER_SETTINGS, prefixed_config
 from devkit.dev.pipeline import DevOptions, DevPorts, LocalPipeline
@@ -24,10 +25,15 @@ from devkit.testing.broker import BrokerHandle
 
 @contextmanager
 def running_pipeline(
-    broker: BrokerHandle, state_dir: Path, env: Mapping[str, str] | None = None
+    broker: BrokerHandle,
+    state_dir: Path,
+    env: Mapping[str, str] | None = None,
+    configure: Callable[[AppConfig], AppConfig] | None = None,
 ) -> Iterator[LocalPipeline]:
-    """Every service running on ``broker`` under a fresh topic prefix, ``env`` added to theirs."""
+    """Every service running on ``broker`` under a fresh topic prefix, ``env`` added to theirs,
+    the demo configuration changed by ``configure``."""
     prefix = f"e2e{uuid.uuid4().hex[:8]}."
+    config = prefixed_config(prefix, partitions=4)
     with pytest.MonkeyPatch.context() as patch:
         for name in DEVELOPER_SETTINGS:
             patch.delenv(name, raising=False)
@@ -41,11 +47,15 @@ def running_pipeline(
         settings,
         base_env=base_env,
         state_dir=state_dir,
-        options=DevOptions(ports=DevPorts.free(), config=prefixed_config(prefix, partitions=4)),
+        options=DevOptions(ports=DevPorts.free(), config=(configure or _same)(config)),
     ) as pipeline:
         yield pipeline
         dead = pipeline.exited()
         assert not dead, f"services died during the tests: {[r.service.name for r in dead]}"
+
+
+def _same(config: AppConfig) -> AppConfig:
+    return config
 
 
 @pytest.fixture(scope="module")
