@@ -213,8 +213,12 @@ def _read_followup(record: TailRecord, into: Observation) -> None:
         followup = decode(Followup, record.value)
     except RecordError:
         return
-    for token in dict.fromkeys(tokens_in(record.value)):
-        into.followups.setdefault(token, set()).add(followup.followup_id)
+    # Each cause's own message names its item first; the record's other fields (the call's
+    # customer id, learnt from a tool's arguments) may carry another item's token.
+    for message in followup.messages:
+        token = _first_token([message.model_dump()])
+        if token is not None:
+            into.followups.setdefault(token, set()).add(followup.followup_id)
 
 
 def observe(

@@ -199,15 +199,14 @@ BURST = ("supervisor", "supervisor", "tool", "crm", "supervisor", "fraud", "supe
 
 
 def hangups(
-    pipeline: LocalPipeline, plan: LoadPlan, progress: Progress, *, latency_ms: float = 200.0
+    pipeline: LocalPipeline, plan: LoadPlan, progress: Progress, *, latency_ms: float = 500.0
 ) -> Result:
     """Each call gets a burst of items, then hangs up while they are on their way."""
     with Session(pipeline, plan) as session:
         progress(f"hangups: {len(session.calls)} calls, a burst of {len(BURST)} items each")
         session.control.set_faults(Faults(latency_ms=latency_ms))
-        session.driver.burst(dict.fromkeys(session.calls, BURST))
-        for call in session.calls:
-            session.control.hang_up(call)
+        # Each call hangs up the moment its own burst is accepted, whatever the machine's load.
+        session.driver.burst(dict.fromkeys(session.calls, BURST), then=session.control.hang_up)
         progress("hangups: every call hung up; the injector SIGKILLed with results in flight")
         session.pipeline.stack.kill("injector")
         time.sleep(RESTART_AFTER_S)  # the injector is down this long
@@ -230,8 +229,10 @@ def hangups(
                     f"{verdict.dead_lettered}",
                 ),
                 Check(
-                    "at most one request per call after its hangup",
-                    verdict.most_attempts_after_hangup <= 1,
+                    # A second only where the SIGKILL took the first one's outcome with it.
+                    "at most two requests per call after its hangup (one, and one repeat "
+                    "after the injector's SIGKILL)",
+                    verdict.most_attempts_after_hangup <= 2,
                     f"{verdict.attempts_after_hangup} in all, "
                     f"at most {verdict.most_attempts_after_hangup} for one call",
                 ),
@@ -267,8 +268,10 @@ def _await_followups(
     """Observe until every item due a follow-up has one (or the wait runs out)."""
     deadline = time.monotonic() + FOLLOWUP_WAIT_S
     requests = session.target.topics.tool_calls
+    channel_of = {a.item.token: a.item.channel for a in session.ledger.accepted_items}
     while True:
-        tally = judge_followups(observation.ended_results(requests), observation.followups)
+        ended = observation.ended_results(requests)
+        tally = judge_followups(ended, observation.followups, channel_of)
         if not tally.lost or time.monotonic() >= deadline:
             return tally, observation
         time.sleep(1.0)  # polling the followups topic for a condition
