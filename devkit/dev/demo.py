@@ -22,7 +22,7 @@ from devkit.dev.timeline import render_table, to_json
 Echo = Callable[..., None]
 """``click.echo``-shaped: ``echo(text, err=False, nl=True)``."""
 
-LEGEND = "> action, + message delivered, x dead-lettered"
+LEGEND = "> action, + message delivered, x dead-lettered, ~ followed up"
 ERASE_LINE = "\x1b[K"  # ANSI: erase from the cursor to the end of the line
 
 
