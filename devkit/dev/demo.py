@@ -78,7 +78,7 @@ def report(outcome: Outcome, json_path: Path, echo: Echo) -> bool:
         return False
     echo(
         "OK: every expected message reached the call once, in order; "
-        "the late event was dead-lettered call_ended."
+        "the late event was dead-lettered call_ended; the late lookup was followed up by SMS."
     )
     return True
 
