@@ -18,9 +18,8 @@ import json
 from pydantic import SecretStr
 
 from callstream.records import Followup
-from injector.client import Sender, error_codes
-from injector.errors import RemoteUnavailable
-from injector.policy import Failure, Reply, Result
+from injector.client import Sender, attempt
+from injector.policy import Result
 
 
 class MessagingClient:
@@ -50,12 +49,7 @@ class MessagingClient:
     async def send(self, followup: Followup) -> Result:
         """One attempt: the remote's ``Reply``, or the ``Failure`` that stood in for one."""
         headers = {**self._headers, "Idempotency-Key": followup.followup_id}
-        try:
-            raw = await self._sender.post(self._url, self.body_for(followup), headers)
-        except RemoteUnavailable as exc:
-            return Failure("timeout" if exc.kind == "timeout" else "connection", exc.detail)
-        codes = error_codes(raw.body) if raw.status >= 400 else ()
-        return Reply(raw.status, raw.retry_after, codes)
+        return await attempt(self._sender, self._url, self.body_for(followup), headers)
 
     async def aclose(self) -> None:
         await self._sender.aclose()

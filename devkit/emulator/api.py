@@ -152,11 +152,7 @@ async def add_messages(request: Request) -> Response:
         await asyncio.sleep(decision.delay_s)
     if not authorized(request, state.api_key):
         state.stats["unauthorized"] += 1
-        return replies.error_response(
-            401,
-            replies.AUTHENTICATION_FAILED,
-            "The required authentication headers were either invalid or not included.",
-        )
+        return replies.unauthorized()
     body = await request.body()
     try:
         parsed = AddMessagesIn.model_validate_json(body)

@@ -124,11 +124,7 @@ async def send_message(request: Request) -> Response:
     state.stats["messages_requests"] += 1
     if not authorized(request, state.api_key):
         state.stats["unauthorized"] += 1
-        return replies.error_response(
-            401,
-            replies.AUTHENTICATION_FAILED,
-            "The required authentication headers were either invalid or not included.",
-        )
+        return replies.unauthorized()
     try:
         parsed = MessageSendIn.model_validate_json(await request.body())
     except ValidationError as exc:

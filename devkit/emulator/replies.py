@@ -84,3 +84,12 @@ def validation_reply(exc: ValidationError) -> JSONResponse:
     first = exc.errors(include_url=False, include_input=False)[0]
     pointer = "/" + "/".join(str(part) for part in first["loc"])
     return error_response(422, BAD_REQUEST, first["msg"], pointer=pointer)
+
+
+def unauthorized() -> JSONResponse:
+    """The 401 the real API answers when the bearer key is missing or wrong."""
+    return error_response(
+        401,
+        AUTHENTICATION_FAILED,
+        "The required authentication headers were either invalid or not included.",
+    )
