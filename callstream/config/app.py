@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from callstream.config.followups import FollowupsConfig
+from callstream.config.followups import DEFAULT_FOLLOWED, FollowupsConfig
 from callstream.config.guardrails import GuardrailsConfig
 from callstream.config.services import (
     IngressConfig,
@@ -65,13 +65,10 @@ class AppConfig(BaseModel):
 
     @model_validator(mode="after")
     def _followups_name_known_sources(self) -> Self:
-        if "sources" not in self.followups.model_fields_set:
-            return self  # the defaults name fraud, which a config without it simply never sees
-        unknown = [
-            name
-            for name in self.followups.sources
-            if name not in ("tool", "supervisor") and name not in self.sources
-        ]
+        # The defaults name fraud, which a configuration without that source never sees (and
+        # a configuration written back out carries the defaults as if they had been set).
+        known = {"tool", "supervisor", *DEFAULT_FOLLOWED, *self.sources}
+        unknown = [name for name in self.followups.sources if name not in known]
         if unknown:
             raise ValueError(
                 f"followups.sources: {', '.join(map(repr, unknown))} is not a configured source "

@@ -95,8 +95,12 @@ class SmsConfig(BaseModel):
         return self
 
 
+DEFAULT_FOLLOWED = ("tool", "fraud")
+"""Followed up by default: tool results and fraud alerts (CRM and ticket updates are not)."""
+
+
 def _default_sources() -> dict[str, FollowupRule]:
-    return {"tool": FollowupRule(), "fraud": FollowupRule()}
+    return {name: FollowupRule() for name in DEFAULT_FOLLOWED}
 
 
 class FollowupsConfig(BaseModel):

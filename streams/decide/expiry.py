@@ -89,7 +89,9 @@ def expire(state: CallState, call: str, rules: Rules, now: float) -> Decision:
         new = followups.after_end(new, ended, call, rules=rules, now=now, out=out)
     new = followups.close_due(new, call, rules, now, out)
     ended_at = new.ended_at or new.last_seen
-    if new.status == "ended" and ended_at + config.ended_call_retention_s <= now:
+    # An open follow-up keeps the full record until its window closes (the next tick).
+    retained = ended_at + config.ended_call_retention_s > now or new.followup is not None
+    if new.status == "ended" and not retained:
         out.extend(IndexUpdate(key, call, "remove") for key in keys_of(new))
         new = CallState(
             status="gone",
