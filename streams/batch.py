@@ -357,7 +357,7 @@ class _Batch:
             self._call(call),
             injection,
             reason,
-            timestamp=origin.timestamp,
+            timestamp=injection.created_at.timestamp(),  # stable however late it is reported
             rules=self._rules,
             now=self._now,
         )

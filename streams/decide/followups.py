@@ -13,8 +13,9 @@ partition that owns the call:
 Causes of one call are gathered in a ``Draft`` whose window closes
 ``window_s`` after the hangup (or after its first cause, for a call not
 known to have ended, or a straggler past the hangup's window). Membership is
-decided by each cause's record time, not by when it is processed, so a replay
-after a crash gathers the same window; the follow-up's id comes from the
+decided by each cause's record time (for an injection the injector reports,
+when it was decided), not by when it is processed, so a replay after a crash
+gathers the same window; the follow-up's id comes from the
 call and the window's first cause. The window closes on a clock tick
 (``close_due``), which emits one ``FollowUp`` and forgets the draft; the
 causes' digests stay in the call's seen ids so a redelivered one is dropped.
