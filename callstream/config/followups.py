@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from datetime import time
 from typing import Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, model_validator
 
@@ -52,8 +53,6 @@ class QuietHours(BaseModel):
 
     @model_validator(mode="after")
     def _known_zone(self) -> Self:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
