@@ -76,3 +76,9 @@ def injection_id(source: str, cause_id: str) -> str:
     # Length-prefixing the source keeps ("a:b", "c") and ("a", "b:c") apart
     # whatever characters either part contains.
     return str(uuid.uuid5(INJECTION_NAMESPACE, f"{len(source)}:{source}:{cause_id}"))
+
+
+def followup_id(call_control_id: str, first_cause: str) -> str:
+    """The deterministic id of a call's follow-up whose window the cause ``first_cause``
+    (``{source}:{cause_id}``) opened: a replay that gathers the same window gets the same id."""
+    return injection_id("followup", f"{call_control_id}\x00{first_cause}")

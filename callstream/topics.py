@@ -70,6 +70,16 @@ class Topics:
         return self._named("deliveries")
 
     @property
+    def followups(self) -> str:
+        return self._named("followups")
+
+    @property
+    def undelivered(self) -> str:
+        """Injections the injector could not deliver (``call_ended``, ``expired``), unchanged,
+        for the streams worker to follow up; keyed by call id."""
+        return self._named("undelivered")
+
+    @property
     def dlq(self) -> str:
         return self._named("dlq")
 
@@ -109,6 +119,8 @@ class Topics:
             "supervisor": self.supervisor,
             "injections": self.injections,
             "deliveries": self.deliveries,
+            "followups": self.followups,
+            "undelivered": self.undelivered,
             "dlq": self.dlq,
         }
 

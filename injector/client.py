@@ -130,6 +130,17 @@ def error_codes(body: bytes) -> tuple[str, ...]:
     return tuple(str(e["code"]) for e in errors if isinstance(e, dict) and "code" in e)
 
 
+async def attempt(sender: Sender, url: str, body: bytes, headers: Mapping[str, str]) -> Result:
+    """One POST through ``sender``: the remote's ``Reply`` (with its error codes), or the
+    ``Failure`` that stood in for one; never raises for either."""
+    try:
+        raw = await sender.post(url, body, headers)
+    except RemoteUnavailable as exc:
+        return Failure("timeout" if exc.kind == "timeout" else "connection", exc.detail)
+    codes = error_codes(raw.body) if raw.status >= 400 else ()
+    return Reply(raw.status, raw.retry_after, codes)
+
+
 def _message(message: Message) -> dict[str, str]:
     # The SDK's ToolMessageParam: a tool message names the tool call it answers.
     if message.tool_call_id is None:
@@ -185,14 +196,8 @@ class AddMessagesClient:
         """One attempt: the remote's ``Reply``, or the ``Failure`` that stood in for one;
         ``trace``: the attempt's W3C context, sent as ``traceparent`` (and ``tracestate``)."""
         headers = self._headers if trace is None else self._headers | trace.carrier()
-        try:
-            raw = await self._sender.post(
-                self.url_for(injection.call_control_id), self.body_for(injection), headers
-            )
-        except RemoteUnavailable as exc:
-            return Failure("timeout" if exc.kind == "timeout" else "connection", exc.detail)
-        codes = error_codes(raw.body) if raw.status >= 400 else ()
-        return Reply(raw.status, raw.retry_after, codes)
+        url = self.url_for(injection.call_control_id)
+        return await attempt(self._sender, url, self.body_for(injection), headers)
 
     async def aclose(self) -> None:
         await self._sender.aclose()

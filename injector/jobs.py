@@ -18,7 +18,7 @@ from callstream.records import DeadLetter, Delivery, Injection
 from callstream.tracing import TraceParent
 from injector.delivery import Finished
 from injector.outcomes import DEAD_LETTERED, dead_letter, delivery_record
-from injector.recorder import DeadLetterWrite
+from injector.recorder import DeadLetterWrite, UndeliveredWrite
 
 
 @dataclass(slots=True)
@@ -42,6 +42,16 @@ class Lane:
     call_control_id: str
     jobs: deque[Job] = field(default_factory=deque)
     task: asyncio.Task[None] | None = None
+
+
+def undelivered_for(job: Job, ending: Finished) -> UndeliveredWrite | None:
+    """The injection, unchanged, for the streams worker's follow-ups, when its call will never
+    hear it (``call_ended``, ``expired``)."""
+    match ending.outcome:
+        case "call_ended" | "expired" as reason:
+            return UndeliveredWrite(job.key, job.value, reason)
+        case _:
+            return None
 
 
 def writes_for(

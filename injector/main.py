@@ -35,6 +35,7 @@ from injector.probe import BrokerProbe
 from injector.rebuild import rebuild_memories
 from injector.recorder import Recorder
 from injector.service import Injector
+from injector.texting import FollowupTexting
 
 log = structlog.get_logger("injector")
 
@@ -130,7 +131,13 @@ class InjectorApp:
 
     def _check_topics(self) -> None:
         topics = self._settings.topics
-        needed = [topics.injections, topics.deliveries, topics.dlq]
+        needed = [
+            topics.injections,
+            topics.deliveries,
+            topics.undelivered,
+            topics.followups,
+            topics.dlq,
+        ]
         admin = AdminClient(admin_config(self._conn, "callstream-injector-admin"))
         found = admin.list_topics(timeout=10).topics
         missing = [name for name in needed if name not in found]
@@ -166,6 +173,7 @@ class InjectorApp:
             producer,
             deliveries_topic=topics.deliveries,
             dlq_topic=topics.dlq,
+            undelivered_topic=topics.undelivered,
             on_failure=self._record_failed,
         )
         injector = Injector(
@@ -201,13 +209,17 @@ class InjectorApp:
             revoke_timeout_s=config.shutdown_grace_s + 5.0,
             name="injector-consumer",
         )
+        texting = self._texting(loop)
         signals = (signal.SIGTERM, signal.SIGINT) if install_signals else ()
         for sig in signals:
             loop.add_signal_handler(sig, injector.request_stop)
         self._loop, self._injector = loop, injector
         thread.start()
         try:
-            await injector.run(thread)
+            if texting is None:
+                await injector.run(thread)
+            else:
+                await texting.run_beside(injector.run(thread), injector)
             if injector.failure is not None:
                 raise KafkaUnavailable(f"the Kafka consumer failed: {injector.failure}")
         finally:
@@ -217,6 +229,21 @@ class InjectorApp:
                 loop.remove_signal_handler(sig)
             # Drop the last references so librdkafka's handles are destroyed now, not at exit.
             self._injector = None
+
+    def _texting(self, loop: asyncio.AbstractEventLoop) -> FollowupTexting | None:
+        """The follow-up texter, when the configuration enables SMS (``followups.sms``)."""
+        if not self._settings.config.followups.sms.enabled:
+            return None
+        return FollowupTexting.build(
+            self._settings,
+            self._conn,
+            api_key=self._api_key,
+            sender=make_sender(self._config),
+            group=f"{group_id(self._settings)}-sms",
+            ledger=self._ledger,
+            health=self.health,
+            loop=loop,
+        )
 
     def _record_failed(self, detail: str) -> None:
         if self._injector is not None:

@@ -152,7 +152,7 @@ def _read(
                 record = decode(Delivery, message.value())
             except RecordError:
                 continue  # not ours to judge here; the ledger just does not learn from it
-            if record.outcome == "delivered":
+            if record.outcome in ("delivered", "sms_sent"):  # a follow-up's SMS: its id
                 ledger.add(record.injection_id, record.at.timestamp())
                 delivered += 1
             elif record.outcome == "call_ended":

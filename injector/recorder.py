@@ -1,4 +1,6 @@
-"""Writing outcomes to Kafka: ``deliveries`` for every injection, ``dlq`` for failures.
+"""Writing outcomes to Kafka: ``deliveries`` for every injection, ``dlq`` for failures, and
+``undelivered`` (the injection unchanged) when it ended ``call_ended`` or ``expired``, for
+the streams worker's follow-ups.
 
 An injection's outcome counts as recorded only when the broker has
 acknowledged every write it needs; only then is ``on_recorded`` called and may
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 
 from callstream.kafka.acked import AckedProducer, ProducerLike, Write
 from callstream.records import DeadLetter, Delivery, encode
+from callstream.records.followups import UndeliveredReason, undelivered_headers
 from callstream.tracing import TraceParent
 
 
@@ -27,6 +30,15 @@ class DeadLetterWrite:
     letter: DeadLetter
 
 
+@dataclass(frozen=True)
+class UndeliveredWrite:
+    """The original injection record, which its call never heard."""
+
+    key: bytes | None
+    value: bytes | None
+    reason: UndeliveredReason
+
+
 class Recorder(AckedProducer):
     """Produces outcome records and calls back once each outcome is acknowledged."""
 
@@ -37,10 +49,12 @@ class Recorder(AckedProducer):
         deliveries_topic: str,
         dlq_topic: str,
         on_failure: Callable[[str], None],
+        undelivered_topic: str | None = None,
     ) -> None:
         super().__init__(producer, on_failure=on_failure)
         self._deliveries = deliveries_topic
         self._dlq = dlq_topic
+        self._undelivered = undelivered_topic
 
     def record(
         self,
@@ -49,10 +63,12 @@ class Recorder(AckedProducer):
         on_recorded: Callable[[], None],
         *,
         trace: TraceParent | None = None,
+        undelivered: UndeliveredWrite | None = None,
     ) -> None:
-        """Write the outcome (and the dead letter, if any); call ``on_recorded`` once both land.
+        """Write the outcome (and the dead letter and the undelivered record, if any); call
+        ``on_recorded`` once all of them land.
 
-        ``trace``: the injection's W3C context, which both records carry on.
+        ``trace``: the injection's W3C context, which every one of them carries on.
         """
         traced = None if trace is None else trace.headers()
         writes: list[Write] = []
@@ -62,6 +78,9 @@ class Recorder(AckedProducer):
         if dead_letter is not None:
             headers = dead_letter.letter.headers() + (traced or [])
             writes.append(Write(self._dlq, dead_letter.key, dead_letter.value, headers))
+        if undelivered is not None and self._undelivered is not None:
+            headers = undelivered_headers(undelivered.reason) + (traced or [])
+            writes.append(Write(self._undelivered, undelivered.key, undelivered.value, headers))
         if not writes:
             raise ValueError("an outcome is recorded as a delivery, a dead letter, or both")
         self.write(writes, on_recorded)

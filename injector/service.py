@@ -35,7 +35,7 @@ from callstream.tracing import Tracing, trace_of
 from injector.client import AddMessagesClient
 from injector.delivery import Abandoned, Halted
 from injector.errors import CredentialsRejected
-from injector.jobs import Job, Lane, writes_for
+from injector.jobs import Job, Lane, undelivered_for, writes_for
 from injector.memory import RecentSet
 from injector.metrics import InjectorMetrics
 from injector.outcomes import poison_letter
@@ -284,6 +284,7 @@ class Injector:
             letter,
             lambda: self._backlog.finish(job.partition, job.generation, job.offset),
             trace=job.trace,
+            undelivered=undelivered_for(job, ending),
         )
         if letter is not None:
             self._metrics.dead_letters.labels(letter.letter.reason).inc()

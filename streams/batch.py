@@ -24,19 +24,27 @@ import structlog
 from structlog.contextvars import bind_contextvars, unbind_contextvars
 
 from callstream.errors import RecordError
+from callstream.records import Injection, decode
+from callstream.records.followups import undelivered_reason
 from callstream.topics import Topics
 from callstream.tracing import TraceParent
 from streams.correlation import resolve as correlation
 from streams.correlation.index import IndexEntry, decode_entry, encode_entry
 from streams.decide import calls as call_join
-from streams.decide import expiry
+from streams.decide import expiry, followups
 from streams.decide.inputs import Input, ToolCallIn, ToolResultIn, decode_input
 from streams.decide.outputs import DeadLetterOut, ForwardToCall, Output
 from streams.decide.rules import Rules
 from streams.partitioning import partition_for
 from streams.state.calls import CallState, decode_call, encode_call
 from streams.state.held import InputKind, Origin
-from streams.wire import INDEX_KIND, Forwarded, as_input_kind, parse_forwarded, parse_index
+from streams.wire import (
+    INDEX_KIND,
+    Forwarded,
+    as_input_kind,
+    parse_forwarded,
+    parse_index,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -103,6 +111,7 @@ class BatchDecider:
         self._roles = {core[role]: role for role in _KIND_OF_ROLE}
         self._roles[topics.streams_by_call] = "by-call"
         self._roles[topics.streams_by_key] = "by-key"
+        self._roles[topics.undelivered] = "undelivered"
 
     @property
     def topics(self) -> list[str]:
@@ -237,6 +246,8 @@ class _Batch:
             self._by_call(record)
         elif role == "by-key":
             self._by_key(record)
+        elif role == "undelivered":
+            self._undelivered(record)
 
     def _dead(self, record: RawRecord, origin: Origin, reason: str, error: str) -> None:
         dead = DeadLetterOut(record.value, origin, reason, error, key=record.key)
@@ -328,6 +339,32 @@ class _Batch:
             self._entry(key), forwarded.route, record.value, origin, self._now
         )
         self._store_entry(key, resolved.entry, resolved.outputs)
+
+    def _undelivered(self, record: RawRecord) -> None:
+        """An injection the injector could not deliver: gathered for its call's follow-up."""
+        origin = _origin(record)
+        try:
+            injection = decode(Injection, record.value)
+            reason = undelivered_reason(record.headers)
+        except RecordError as exc:
+            self._dead(record, origin, exc.reason, exc.detail)
+            return
+        call = injection.call_control_id
+        if partition_for(call, self._d.partitions) != record.partition:
+            self._dead(
+                record, origin, "misrouted", f"call {call!r} on partition {record.partition}"
+            )
+            return
+        bind_contextvars(call_control_id=call)
+        state, outputs = followups.undelivered(
+            self._call(call),
+            injection,
+            reason,
+            timestamp=injection.created_at.timestamp(),  # stable however late it is reported
+            rules=self._rules,
+            now=self._now,
+        )
+        self._store_call(call, state, outputs)
 
     def tick(self, partition: int) -> None:
         """Expire every key of ``partition`` whose deadline has come."""

@@ -40,6 +40,13 @@ class StreamsMetrics:
             ["topic"],
             registry=registry,
         )
+        self.followups = Counter(
+            "callstream_streams_followups_total",
+            "Follow-up records produced, by the first cause's source and by SMS (sms, or why "
+            "not: disabled, no_consent, quiet_hours, no_number).",
+            ["source", "sms"],
+            registry=registry,
+        )
         self.injections = Counter(
             "callstream_streams_injections_total",
             "Injections produced, by source (tool, supervisor, or the source's name).",

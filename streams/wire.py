@@ -32,6 +32,7 @@ from streams.decide.injections import at
 from streams.decide.outputs import (
     DeadLetterOut,
     Dropped,
+    FollowUp,
     ForwardToCall,
     ForwardToKey,
     IndexOp,
@@ -165,6 +166,9 @@ class Wire:
                 key = injection.call_control_id.encode()
                 headers = [] if self.tracing is None else _decided(self.tracing, output, now)
                 record = OutRecord(topics.injections, key, encode(injection), headers)
+            case FollowUp(followup=followup):
+                key = followup.call_control_id.encode()
+                record = OutRecord(topics.followups, key, encode(followup), [])
             case DeadLetterOut():
                 record = self._dead_letter(output, now)
             case IndexUpdate():

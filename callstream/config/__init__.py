@@ -7,6 +7,7 @@ from callstream.config.app import (
     parse_config,
 )
 from callstream.config.console import ConsoleConfig
+from callstream.config.followups import FollowupRule, FollowupsConfig, QuietHours, SmsConfig
 from callstream.config.guardrails import GuardrailsConfig, RateLimit, Speak
 from callstream.config.messages import MessageSpec, Priority
 from callstream.config.schemas import SchemaRegistrySpec, SourceFormat
@@ -24,14 +25,18 @@ __all__ = [
     "AppConfig",
     "BackendSpec",
     "ConsoleConfig",
+    "FollowupRule",
+    "FollowupsConfig",
     "GuardrailsConfig",
     "IngressConfig",
     "InjectorConfig",
     "MessageSpec",
     "Priority",
+    "QuietHours",
     "RateLimit",
     "RetrySchedule",
     "SchemaRegistrySpec",
+    "SmsConfig",
     "SourceFormat",
     "SourceSpec",
     "Speak",

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from callstream.config.console import ConsoleConfig
+from callstream.config.followups import DEFAULT_FOLLOWED, FollowupsConfig
 from callstream.config.guardrails import GuardrailsConfig
 from callstream.config.services import (
     IngressConfig,
@@ -62,6 +63,20 @@ class AppConfig(BaseModel):
         description="declared tools; when empty, the ingress accepts any tool name",
     )
     sources: dict[Name, SourceSpec] = Field(default_factory=dict)
+    followups: FollowupsConfig = FollowupsConfig()
+
+    @model_validator(mode="after")
+    def _followups_name_known_sources(self) -> Self:
+        # The defaults name fraud, which a configuration without that source never sees (and
+        # a configuration written back out carries the defaults as if they had been set).
+        known = {"tool", "supervisor", *DEFAULT_FOLLOWED, *self.sources}
+        unknown = [name for name in self.followups.sources if name not in known]
+        if unknown:
+            raise ValueError(
+                f"followups.sources: {', '.join(map(repr, unknown))} is not a configured source "
+                f"(known: tool, supervisor, {', '.join(self.sources) or 'no sources'})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _one_source_per_topic(self) -> Self:

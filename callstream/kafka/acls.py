@@ -66,7 +66,8 @@ def service_acls(
         *_topics(inputs, "READ", "its inputs"),
         *_topics(sources, "READ", "its inputs"),
         *_topics(internal, "READ", "its own topics; changelogs restored on start"),
-        *_topics([topics.injections, topics.dlq], "WRITE", "its outputs"),
+        *_topics([topics.undelivered], "READ", "the injector's call_ended/expired reports"),
+        *_topics([topics.injections, topics.followups, topics.dlq], "WRITE", "its outputs"),
         *_topics([topics.tool_results], "WRITE", "the tool runner's results"),
         *_topics(internal, "WRITE", "its own topics"),
         Acl("group", streams_group, "prefixed", "READ", "its group; its restore consumer"),
@@ -96,8 +97,11 @@ def service_acls(
         "injector": [
             *_topics([topics.injections], "READ", "its input"),
             *_topics([topics.deliveries], "READ", "re-reads recent deliveries on start"),
+            *_topics([topics.followups], "READ", "the follow-ups it texts (SMS)"),
             *_topics([topics.deliveries, topics.dlq], "WRITE", "its outputs"),
+            *_topics([topics.undelivered], "WRITE", "call_ended/expired reports for follow-ups"),
             Acl("group", injector_group, "literal", "READ", "its group"),
+            Acl("group", f"{injector_group}-sms", "literal", "READ", "its SMS consumer's group"),
             Acl("group", INJECTOR_LEDGER_GROUPS, "prefixed", "READ", "one throw-away per start"),
         ],
     }

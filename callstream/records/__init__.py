@@ -3,6 +3,7 @@
 from callstream.records.base import MAX_RECORD_BYTES, Record, decode, encode, utcnow
 from callstream.records.calls import CallEvent, CallEventPayload
 from callstream.records.deadletter import DeadLetter, Stage
+from callstream.records.followups import Followup, FollowupCause, Sms
 from callstream.records.injections import Delivery, Injection, Outcome
 from callstream.records.messages import Message, Priority, Role
 from callstream.records.sources import (
@@ -23,12 +24,15 @@ __all__ = [
     "DeadLetter",
     "Delivery",
     "FieldMap",
+    "Followup",
+    "FollowupCause",
     "Injection",
     "Message",
     "Outcome",
     "Priority",
     "Record",
     "Role",
+    "Sms",
     "SourceEvent",
     "Stage",
     "SupervisorMessage",

@@ -37,6 +37,9 @@ Reason = Literal[
     "failed",
     "expired",
     "rejected",
+    # the injector's follow-up SMS that ends in the DLQ
+    "sms_failed",
+    "sms_rejected",
 ]
 """Every reason a stage dead-letters a record with (``callstream dlq replay --reason``)."""
 

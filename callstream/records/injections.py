@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field, NonNegativeFloat, NonNegativeInt
 
@@ -10,8 +10,19 @@ from callstream.ids import CallControlId, NonEmptyStr
 from callstream.records.base import Record
 from callstream.records.messages import Message, Priority
 
-Outcome = Literal["delivered", "call_ended", "rejected", "expired", "failed"]
-"""How a delivery ended. Only ``delivered`` reached the call."""
+Outcome = Literal[
+    "delivered",
+    "call_ended",
+    "rejected",
+    "expired",
+    "failed",
+    "sms_sent",
+    "sms_rejected",
+    "sms_failed",
+]
+"""How a delivery ended. Only ``delivered`` reached the call. The ``sms_*`` outcomes are a
+follow-up's SMS (``injection_id`` is then the follow-up's id): accepted by the messaging API,
+refused by it (4xx), or given up on (retries exhausted)."""
 
 
 class Injection(Record):
@@ -39,6 +50,11 @@ class Injection(Record):
     guardrails: list[str] = Field(default_factory=list)
     coalesced: list[str] = Field(default_factory=list)
     full_messages: list[Message] | None = None
+    event_type: str | None = None
+    """The cause's event type (the tool's name for tool results)."""
+    facts: dict[str, Any] | None = None
+    """The structured facts behind the message, carried only when the cause would be followed up
+    if undelivered (``followups`` in the YAML), so the follow-up can carry them."""
 
 
 class Delivery(Record):

@@ -15,7 +15,7 @@ import concurrent.futures
 import random
 import threading
 import time
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -157,13 +157,20 @@ class LoadDriver:
         return True
 
     # -- bursts -------------------------------------------------------------------------
-    def burst(self, channels_by_call: Mapping[str, Sequence[str]]) -> None:
-        """Send each call its channels' items back to back (calls in parallel); wait for all."""
+    def burst(
+        self,
+        channels_by_call: Mapping[str, Sequence[str]],
+        then: Callable[[str], None] | None = None,
+    ) -> None:
+        """Send each call its channels' items back to back (calls in parallel), then ``then``
+        for that call at once (blocking calls run on a thread); wait for all."""
 
         async def one(call: str) -> None:
             assert self._senders is not None
             for channel in channels_by_call[call]:
                 await self._senders.send(self._item(call, channel))
+            if then is not None:
+                await asyncio.to_thread(then, call)
 
         async def every() -> None:
             await asyncio.gather(*(one(call) for call in channels_by_call))

@@ -20,7 +20,7 @@ from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from callstream.errors import RecordError
 from callstream.kafka import KafkaConnection, consumer_config
-from callstream.records import DeadLetter, Delivery, Injection, decode
+from callstream.records import DeadLetter, Delivery, Followup, Injection, decode
 from callstream.topics import Topics
 from devkit.chaos.judge import Applied, Attempt
 from devkit.chaos.ledger import tokens_in
@@ -117,12 +117,24 @@ class Observation:
     ended_at: dict[str, float] = field(default_factory=dict)
     outcomes: list[Outcome] = field(default_factory=list)
     letters: list[Letter] = field(default_factory=list)
+    followups: dict[str, set[str]] = field(default_factory=dict)
+    """Token -> the ids of the follow-up records that carry it."""
 
     @property
     def terminal(self) -> dict[str, str]:
         """Token -> why it did not reach its call (dead letter first, then outcome)."""
         found = {o.token: o.outcome for o in self.outcomes if o.outcome != "delivered"}
         found |= {letter.token: letter.reason for letter in self.letters}
+        return found
+
+    def ended_results(self, request_topic: str) -> set[str]:
+        """Tokens of results and events (not tool requests) that ended ``call_ended``."""
+        found = {o.token for o in self.outcomes if o.outcome == "call_ended"}
+        found |= {
+            letter.token
+            for letter in self.letters
+            if letter.reason == "call_ended" and letter.topic != request_topic
+        }
         return found
 
 
@@ -185,6 +197,8 @@ def read_topics(records: Iterable[TailRecord], topics: Topics, into: Observation
             token = token_of.get(delivery.injection_id)
             if token is not None:
                 into.outcomes.append(Outcome(token, delivery.outcome, delivery.attempts))
+        elif record.topic == topics.followups:
+            _read_followup(record, into)
         elif record.topic == topics.dlq:
             try:
                 letter = DeadLetter.from_headers(record.headers)
@@ -192,6 +206,19 @@ def read_topics(records: Iterable[TailRecord], topics: Topics, into: Observation
                 continue
             for token in dict.fromkeys(tokens_in(record.value)):
                 into.letters.append(Letter(token, letter.stage, letter.reason, letter.topic))
+
+
+def _read_followup(record: TailRecord, into: Observation) -> None:
+    try:
+        followup = decode(Followup, record.value)
+    except RecordError:
+        return
+    # Each cause's own message names its item first; the record's other fields (the call's
+    # customer id, learnt from a tool's arguments) may carry another item's token.
+    for message in followup.messages:
+        token = _first_token([message.model_dump()])
+        if token is not None:
+            into.followups.setdefault(token, set()).add(followup.followup_id)
 
 
 def observe(

@@ -33,6 +33,8 @@ class Delays:
 
     orders_s: float = 2.0
     loyalty_s: float = 1.0
+    warranty_s: float = 3.0
+    """Slow enough that the demo's caller hangs up before it answers (a follow-up SMS)."""
 
 
 def _number(text: str, modulo: int) -> int:
@@ -73,8 +75,14 @@ async def _argument(request: Request, name: str) -> str | JSONResponse:
     return str(value).strip()
 
 
+def warranty_status(serial: str) -> dict[str, Any]:
+    """The (repeatable) warranty of the product with ``serial``."""
+    months = 1 + _number(serial, 24)
+    return {"serial": serial, "covered": True, "months_left": months, "repair": "free pickup"}
+
+
 def create_backends_app(delays: Delays) -> Starlette:
-    """The two demo services on one ASGI app: ``POST /orders`` and ``POST /loyalty``."""
+    """The demo services on one ASGI app: ``POST /orders``, ``/loyalty`` and ``/warranty``."""
 
     async def orders(request: Request) -> JSONResponse:
         order_id = await _argument(request, "order_id")
@@ -90,6 +98,13 @@ def create_backends_app(delays: Delays) -> Starlette:
         await asyncio.sleep(delays.loyalty_s)
         return JSONResponse(loyalty_points(customer_id))
 
+    async def warranty(request: Request) -> JSONResponse:
+        serial = await _argument(request, "serial")
+        if isinstance(serial, JSONResponse):
+            return serial
+        await asyncio.sleep(delays.warranty_s)
+        return JSONResponse(warranty_status(serial))
+
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
@@ -97,6 +112,7 @@ def create_backends_app(delays: Delays) -> Starlette:
         routes=[
             Route("/orders", orders, methods=["POST"]),
             Route("/loyalty", loyalty, methods=["POST"]),
+            Route("/warranty", warranty, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", healthz, methods=["GET"]),
         ]

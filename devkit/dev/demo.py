@@ -23,7 +23,7 @@ from devkit.dev.timeline import render_table, to_json
 Echo = Callable[..., None]
 """``click.echo``-shaped: ``echo(text, err=False, nl=True)``."""
 
-LEGEND = "> action, + message delivered, x dead-lettered"
+LEGEND = "> action, + message delivered, x dead-lettered, ~ followed up"
 ERASE_LINE = "\x1b[K"  # ANSI: erase from the cursor to the end of the line
 
 
@@ -79,7 +79,7 @@ def report(outcome: Outcome, json_path: Path, echo: Echo) -> bool:
         return False
     echo(
         "OK: every expected message reached the call once, in order; "
-        "the late event was dead-lettered call_ended."
+        "the late event was dead-lettered call_ended; the late lookup was followed up by SMS."
     )
     return True
 

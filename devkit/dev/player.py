@@ -6,7 +6,9 @@ bearer token; a fraud alert is produced straight onto its Kafka topic; the
 supervisor's note goes to ``/calls/{id}/messages``; the emulator hangs up; a
 late ticket update follows. After each step the player waits, showing
 progress, until the step's messages reached the call, then reads the
-injector's delivery records (for latency) and the dead-letter topic.
+injector's delivery records (for latency) and the dead-letter topic. When it
+observes the topics, it also fires a slow lookup just before the hangup and
+waits for its follow-up record and the SMS the caller gets for it.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 
 from callstream.errors import RecordError
 from callstream.kafka import KafkaConnection, consumer_config, producer_config
-from callstream.records import DeadLetter, Delivery, Injection, decode
+from callstream.records import DeadLetter, Delivery, Followup, Injection, decode
 from callstream.topics import Topics
 from devkit.dev import scenario
 from devkit.dev.timeline import Row, delivered_rows
@@ -124,11 +126,9 @@ class ScenarioPlayer:
 
     def play(self) -> Outcome:
         topics = self._target.topics
-        tail = (
-            _Tail(self._target.conn, [topics.injections, topics.deliveries, topics.dlq])
-            if self._observe
-            else None
-        )
+        watched = [topics.injections, topics.deliveries, topics.dlq, topics.followups]
+        watched.append(topics.streams_tool_runs)
+        tail = _Tail(self._target.conn, watched) if self._observe else None
         producer = self._shared_producer or Producer(
             producer_config(self._target.conn, "callstream-demo")
         )
@@ -179,6 +179,7 @@ class ScenarioPlayer:
                 rows.append(Row(at, "action", "supervisor", "note posted"))
             expected += len(step.expects)
             self._await_messages(control, call, expected, step.expects[-1].label)
+        late_request = None if tail is None else self._fire_late_lookup(control, tail, call, rows)
         rows.append(Row(time.time(), "action", "call", "caller hung up"))
         control.hang_up(call)
         at = time.time()
@@ -194,6 +195,8 @@ class ScenarioPlayer:
         rows.append(Row(dead_at, "dead-lettered", "ticketing", f"dead-lettered: {reason}"))
         if reason != "call_ended":
             outcome.problems.append(f"the late event was dead-lettered {reason!r}, not call_ended")
+        assert late_request is not None
+        outcome.problems += self._await_followup(control, tail, call, late_request, rows)
         latencies, sources = self._await_records(tail, call, len(injected))
         rows += delivered_rows(injected, latencies=latencies, sources=sources)
         outcome.guardrails = self._notes
@@ -239,9 +242,66 @@ class ScenarioPlayer:
                     letter = DeadLetter.from_headers(message.headers())
                 except ValueError:
                     continue
-                if letter.call_control_id == call:
+                ticketing = self._target.topics.source("ticketing")
+                if letter.call_control_id == call and letter.topic == ticketing:
                     return letter.at.timestamp(), letter.reason
         raise AssertionError("unreachable")  # the loop raises on timeout
+
+    def _fire_late_lookup(
+        self, control: EmulatorControl, tail: _Tail, call: str, rows: list[Row]
+    ) -> str:
+        """Fire the slow lookup; return its request id once the tool runner has it (so the
+        hangup cannot overtake the request itself)."""
+        fired = time.time()
+        answer = control.fire_tool(call, scenario.LATE_TOOL, scenario.late_lookup(self._persona))
+        if answer["status"] != 202:
+            raise DevStackError(f"the ingress refused {scenario.LATE_TOOL}: {answer}")
+        request_id = str(answer["body"]["request_id"])
+        self._tools_by_request[request_id] = scenario.LATE_TOOL
+        text = f"fired {scenario.LATE_TOOL} (async; the caller agreed to texts)"
+        rows.append(Row(fired, "action", "assistant", text))
+        for _ in self._deadline_loop(f"the {scenario.LATE_TOOL} lookup to start"):
+            tail.drain()
+            runs = tail.seen[self._target.topics.streams_tool_runs]
+            if any(request_id.encode() in (m.value() or b"") for m in runs):
+                return request_id
+        raise AssertionError("unreachable")  # the loop raises on timeout
+
+    def _await_followup(
+        self, control: EmulatorControl, tail: _Tail, call: str, request_id: str, rows: list[Row]
+    ) -> list[str]:
+        """Wait for the late lookup's follow-up record and its SMS; what is wrong with them."""
+        caller = self._persona.caller
+        found: Followup | None = None
+        texts: list[dict[str, Any]] = []
+        for _ in self._deadline_loop("the follow-up of the late lookup, and its SMS"):
+            tail.drain()
+            for message in tail.seen[self._target.topics.followups]:
+                try:
+                    record = decode(Followup, message.value())
+                except RecordError:
+                    continue
+                if record.call_control_id == call and request_id in record.cause_ids:
+                    found = record
+            if found is not None:
+                mine = found.followup_id
+                texts = [t for t in control.texts(caller) if t["idempotency_key"] == mine]
+                if texts or found.sms is None:
+                    break
+        assert found is not None
+        what = ", ".join(found.event_types)
+        text = f"record for {what}: the call never heard it"
+        rows.append(Row(found.created_at.timestamp(), "followed-up", "follow-up", text))
+        rows.extend(
+            Row(float(text["at"]), "followed-up", f"SMS to {caller}", text["text"])
+            for text in texts
+        )
+        problems = []
+        if "ticketing" in found.sources:
+            problems.append("the late ticket update was followed up; tickets are not by default")
+        if len(texts) != 1:
+            problems.append(f"expected one SMS to {caller}, found {len(texts)}")
+        return problems
 
     def _await_records(
         self, tail: _Tail, call: str, count: int

@@ -6,8 +6,10 @@ lookups complete. Three CRM profile updates arrive by phone number within a
 moment (over HTTP, in national format), the last with a hostile note in it:
 the call hears one message with the newest facts, the note quoted as data. A
 fraud alert by customer id (straight onto its Kafka topic), a supervisor adds
-a note, the caller hangs up, and one late ticket update is dead-lettered
-``call_ended``.
+a note, the assistant fires a slow ``check_warranty`` (the caller agreed to
+texts), the caller hangs up before it answers, and one late ticket update is
+dead-lettered ``call_ended``: the warranty result becomes a follow-up record
+and an SMS to the caller; the ticket update stays a dead letter.
 
 Pure: ids are derived from a run id so every run is distinct and every step
 is reproducible; ``check_transcript`` judges what the emulator received.
@@ -88,6 +90,14 @@ def tools(persona: Persona) -> tuple[tuple[str, dict[str, Any]], ...]:
         ("check_loyalty_points", {"customer_id": persona.customer_id}),
         ("lookup_order_status", {"order_id": persona.order_id}),
     )
+
+
+LATE_TOOL = "check_warranty"
+
+
+def late_lookup(persona: Persona) -> dict[str, Any]:
+    """The arguments of the lookup that answers after the hangup (the caller consented to SMS)."""
+    return {"serial": f"SN-{persona.order_id}", "sms_consent": True}
 
 
 SUPERVISOR_NOTE = (

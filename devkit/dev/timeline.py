@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-RowKind = Literal["action", "delivered", "dead-lettered"]
+RowKind = Literal["action", "delivered", "dead-lettered", "followed-up"]
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def render_table(rows: Sequence[Row], *, start: float, width: int = 72) -> str:
     """The timeline as a fixed-width table, times relative to ``start``."""
     lines = [f"{'time':>8}  {'':1} {'source':<26} {'message':<{width}} {'e2e latency':>11}"]
     lines.append("-" * len(lines[0]))
-    marks = {"action": ">", "delivered": "+", "dead-lettered": "x"}
+    marks = {"action": ">", "delivered": "+", "dead-lettered": "x", "followed-up": "~"}
     for row in sorted(rows, key=lambda r: r.at):
         latency = f"{row.latency_ms:.0f} ms" if row.latency_ms is not None else ""
         lines.append(

@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import hmac
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
@@ -44,7 +43,9 @@ from callstream.pathsegment import decode_segment
 from devkit.emulator import replies
 from devkit.emulator.calls import AddMessages, CallBook
 from devkit.emulator.faults import FaultDecision, FaultPlan
+from devkit.emulator.messaging import TextBook
 from devkit.emulator.peer import IngressPeer, PeerClient
+from devkit.emulator.replies import authorized, validation_reply
 
 _ACTION = "/actions/ai_assistant_add_messages"
 ADD_MESSAGES_PATH = "/calls/{call_control_id}" + _ACTION
@@ -92,6 +93,8 @@ class EmulatorState:
     base_path: str = ""
     """Where the API is served, e.g. ``/v2`` (the raw path starts with it)."""
     stats: Counter[str] = field(default_factory=Counter)
+    texts: TextBook = field(default_factory=TextBook)
+    """SMS sent through the messaging API, by destination number."""
     peer: IngressPeer | None = None
     """Where lifecycle webhooks and the assistant's tool calls go; None sends nothing."""
     _peer_client: PeerClient | None = field(default=None, repr=False)
@@ -107,20 +110,6 @@ class EmulatorState:
         if self.peer is not None and self._peer_client is None:
             self._peer_client = PeerClient(self.peer)
         return self._peer_client
-
-
-def _authorized(request: Request, api_key: str) -> bool:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        return False
-    return hmac.compare_digest(token.strip().encode(), api_key.encode())
-
-
-def _validation_reply(exc: ValidationError) -> JSONResponse:
-    first = exc.errors(include_url=False, include_input=False)[0]
-    pointer = "/" + "/".join(str(part) for part in first["loc"])
-    return replies.error_response(422, replies.BAD_REQUEST, first["msg"], pointer=pointer)
 
 
 def raw_segment(raw_path: bytes, base_path: str) -> str:
@@ -161,19 +150,15 @@ async def add_messages(request: Request) -> Response:
     decision = state.faults.decide(call_control_id)
     if decision.delay_s > 0:
         await asyncio.sleep(decision.delay_s)
-    if not _authorized(request, state.api_key):
+    if not authorized(request, state.api_key):
         state.stats["unauthorized"] += 1
-        return replies.error_response(
-            401,
-            replies.AUTHENTICATION_FAILED,
-            "The required authentication headers were either invalid or not included.",
-        )
+        return replies.unauthorized()
     body = await request.body()
     try:
         parsed = AddMessagesIn.model_validate_json(body)
     except ValidationError as exc:
         state.stats["invalid"] += 1
-        return _validation_reply(exc)
+        return validation_reply(exc)
     command = AddMessages(
         messages=[m.model_dump() for m in parsed.messages],
         command_id=parsed.command_id,

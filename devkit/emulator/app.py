@@ -17,6 +17,7 @@ from devkit.emulator import control, outbound, replies
 from devkit.emulator.api import ADD_MESSAGES_ROUTE, EmulatorState, add_messages
 from devkit.emulator.calls import DEFAULT_DEDUPE_WINDOW_S, CallBook
 from devkit.emulator.faults import FaultPlan, Faults
+from devkit.emulator.messaging import MESSAGES_PATH, TextBook, send_message
 from devkit.emulator.peer import IngressPeer
 
 DEFAULT_BASE_PATH = "/v2"
@@ -52,6 +53,7 @@ def create_app(
         faults=FaultPlan(faults, rng=rng),
         base_path=base,
         peer=peer,
+        texts=TextBook(clock=clock),
     )
 
     @contextlib.asynccontextmanager
@@ -63,6 +65,7 @@ def create_app(
         lifespan=lifespan,
         routes=[
             Route(base + ADD_MESSAGES_ROUTE, add_messages, methods=["POST"]),
+            Route(base + MESSAGES_PATH, send_message, methods=["POST"]),
             *control.routes,
             *outbound.routes,
         ],

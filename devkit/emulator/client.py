@@ -101,6 +101,11 @@ class EmulatorControl:
         found: list[dict[str, Any]] = self._ok(self._http.get("/calls"))["calls"]
         return found
 
+    def texts(self, number: str) -> list[dict[str, Any]]:
+        """The SMS the messaging API accepted for ``number`` (E.164), in order."""
+        found: list[dict[str, Any]] = self._ok(self._http.get(f"/messages/{number}"))["messages"]
+        return found
+
     def clear_calls(self) -> None:
         self._ok(self._http.delete("/calls"))
 

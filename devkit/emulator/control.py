@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from callstream.ids import check_call_control_id
+from devkit.emulator import messaging
 from devkit.emulator.api import EmulatorState
 from devkit.emulator.calls import Call
 from devkit.emulator.faults import Faults
@@ -157,4 +158,6 @@ routes = [
     Route(f"{PREFIX}/faults", put_faults, methods=["PUT"]),
     Route(f"{PREFIX}/faults", clear_faults, methods=["DELETE"]),
     Route(f"{PREFIX}/stats", stats, methods=["GET"]),
+    Route(f"{PREFIX}/messages", messaging.all_texts, methods=["GET"]),
+    Route(f"{PREFIX}/messages/{{number}}", messaging.texts_to, methods=["GET"]),
 ]

@@ -10,8 +10,11 @@ emulator's own, named so it can never be mistaken for the API's:
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
+from pydantic import ValidationError
+from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 ACCEPTED: dict[str, Any] = {"data": {"result": "ok"}}
@@ -67,3 +70,26 @@ def fault_response(status: int, retry_after: str | None) -> JSONResponse:
     headers = {"Retry-After": retry_after} if retry_after is not None else None
     code = _CODE_FOR_STATUS.get(status, UNEXPECTED if status >= 500 else BAD_REQUEST)
     return error_response(status, code, "injected by the emulator's fault rules", headers=headers)
+
+
+def authorized(request: Request, api_key: str) -> bool:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return False
+    return hmac.compare_digest(token.strip().encode(), api_key.encode())
+
+
+def validation_reply(exc: ValidationError) -> JSONResponse:
+    first = exc.errors(include_url=False, include_input=False)[0]
+    pointer = "/" + "/".join(str(part) for part in first["loc"])
+    return error_response(422, BAD_REQUEST, first["msg"], pointer=pointer)
+
+
+def unauthorized() -> JSONResponse:
+    """The 401 the real API answers when the bearer key is missing or wrong."""
+    return error_response(
+        401,
+        AUTHENTICATION_FAILED,
+        "The required authentication headers were either invalid or not included.",
+    )

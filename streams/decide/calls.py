@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from streams.correlation.keys import customer_phone
 from streams.correlation.learn import learn
-from streams.decide import messages, tools
+from streams.decide import followups, messages, tools
 from streams.decide.inputs import (
     CallEventIn,
     Input,
@@ -94,7 +94,25 @@ def _after_end(state: CallState, item: Input, seen_as: str, step: Step) -> CallS
     else:
         reason = state.end_reason or "ended"
         step.out.append(dead_letter(item, "call_ended", f"the call has ended ({reason})"))
+        if isinstance(item, ToolResultIn | SourceIn | SupervisorIn):
+            state = _follow_up(state, item, step)
     return remembered(state, seen_as, step)
+
+
+def _follow_up(
+    state: CallState, item: ToolResultIn | SourceIn | SupervisorIn, step: Step
+) -> CallState:
+    """``state`` with ``item``, which its call will never hear, gathered for a follow-up."""
+    cause = followups.from_input(state, item, step.rules, step.now)
+    if isinstance(item, ToolResultIn) and item.record.request_id in state.pending:
+        rid = item.record.request_id
+        state = evolve(state, pending={k: p for k, p in state.pending.items() if k != rid})
+    if cause is None:
+        return state
+    taken = followups.take(
+        state, item.call_control_id, cause, rules=step.rules, now=step.now, out=step.out
+    )
+    return taken or state
 
 
 def _call_event(state: CallState | None, item: CallEventIn, seen_as: str, step: Step) -> CallState:
@@ -114,7 +132,8 @@ def _call_event(state: CallState | None, item: CallEventIn, seen_as: str, step: 
     target = target_status(event.event_type)
     if target == "ended":
         limit = step.rules.streams.max_seen_ids_per_call
-        new = end(new, call, event.event_type, now, step.out, seen_limit=limit)
+        ended = end(new, call, event.event_type, now, step.out, seen_limit=limit)
+        new = followups.after_end(new, ended, call, rules=step.rules, now=now, out=step.out)
     else:
         new = go_live(new, target, call, step.out)
     new = remembered(new, seen_as, step)

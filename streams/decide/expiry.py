@@ -22,7 +22,7 @@ Pure, like the rest of ``streams.decide``.
 from __future__ import annotations
 
 from streams.correlation.learn import keys_of
-from streams.decide import pacing
+from streams.decide import followups, pacing
 from streams.decide.calls import Decision
 from streams.decide.lifecycle import end
 from streams.decide.outputs import DeadLetterOut, Dropped, IndexUpdate, Output
@@ -36,15 +36,19 @@ def next_deadline(state: CallState, rules: Rules) -> float:
     """When ``expire`` next has something to do for ``state`` (epoch seconds)."""
     config = rules.streams
     times = [held.arrived + config.grace_period_s for held in state.held]
-    times.extend(
-        pending.registered + rules.tool(pending.tool).pending_timeout_s
-        for pending in state.pending.values()
-    )
+    if not state.over:  # an ended call's requests wait for nothing but its retention
+        times.extend(
+            pending.registered + rules.tool(pending.tool).pending_timeout_s
+            for pending in state.pending.values()
+        )
     rate = rules.guardrails.rate
     if state.outbox and rate is not None:
         send = pacing.next_send(state, rate)
         if send is not None:
             times.append(send)
+    closes = followups.next_close(state)
+    if closes is not None:
+        times.append(closes)
     if state.live:
         times.append(state.last_seen + config.max_call_idle_s)
     elif state.status == "ended":
@@ -75,15 +79,19 @@ def expire(state: CallState, call: str, rules: Rules, now: float) -> Decision:
     for request_id, request in state.pending.items():
         if request.registered + rules.tool(request.tool).pending_timeout_s > now:
             pending[request_id] = request
-        else:
+        elif not state.over:  # an ended call keeps requests only to render late results
             out.append(Dropped("request_timeout", "tool_call", call))
     new = evolve(state, held=tuple(kept), pending=pending, seen=seen)
     if new.outbox and new.live and rules.guardrails.rate is not None:
         new = pacing.drain(new, rules.guardrails.rate, now, out)
     if new.live and new.last_seen + config.max_call_idle_s <= now:
-        new = end(new, call, "idle", now, out, seen_limit=config.max_seen_ids_per_call)
+        ended = end(new, call, "idle", now, out, seen_limit=config.max_seen_ids_per_call)
+        new = followups.after_end(new, ended, call, rules=rules, now=now, out=out)
+    new = followups.close_due(new, call, rules, now, out)
     ended_at = new.ended_at or new.last_seen
-    if new.status == "ended" and ended_at + config.ended_call_retention_s <= now:
+    # An open follow-up keeps the full record until its window closes (the next tick).
+    retained = ended_at + config.ended_call_retention_s > now or new.followup is not None
+    if new.status == "ended" and not retained:
         out.extend(IndexUpdate(key, call, "remove") for key in keys_of(new))
         new = CallState(
             status="gone",

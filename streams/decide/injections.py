@@ -16,6 +16,7 @@ source event   its name    ``{event_id}@{call_control_id}`` (one event
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from callstream.ids import injection_id
 from callstream.records import Injection, Priority
@@ -39,6 +40,8 @@ def build(
     now: float,
     ttl_s: float,
     priority: Priority = "normal",
+    event_type: str | None = None,
+    facts: dict[str, Any] | None = None,
 ) -> Injection:
     """The injection of ``rendered`` into ``call_control_id``, caused by ``cause_key``; the
     guardrails that shaped the message are on the record, with its uncut text if it was cut."""
@@ -56,4 +59,6 @@ def build(
         expires_at=created + timedelta(seconds=ttl_s),
         cause_at=cause_at,
         priority=priority,
+        event_type=event_type,
+        facts=facts,
     )

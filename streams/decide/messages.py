@@ -18,7 +18,7 @@ from callstream.config import MessageSpec
 from callstream.records import SourceEvent
 from callstream.records.sources import lookup
 from streams.correlation.learn import learn
-from streams.decide import injections, pacing
+from streams.decide import followups, injections, pacing
 from streams.decide.inputs import SourceIn, SupervisorIn
 from streams.decide.outputs import Dropped, Refused
 from streams.decide.step import Step, dead_letter, hold, remembered
@@ -61,6 +61,10 @@ def _supervisor(state: CallState, item: SupervisorIn, step: Step) -> CallState:
         cause_at=note.created_at,
         now=step.now,
         ttl_s=step.rules.streams.injection_ttl_s,
+        event_type="message",
+        facts=followups.facts_if_followed(
+            step.rules, "supervisor", "message", followups.supervisor_facts(note)
+        ),
     )
     return pacing.offer(state, Queued(injection, item.raw, item.origin, None, step.now), step)
 
@@ -105,6 +109,10 @@ def _source(state: CallState, item: SourceIn, step: Step) -> CallState:
         now=step.now,
         ttl_s=rules.streams.injection_ttl_s,
         priority=rule.priority,
+        event_type=event.type,
+        facts=followups.facts_if_followed(
+            rules, event.source, event.type, followups.event_facts(event)
+        ),
     )
     rate = rules.guardrails.rate
     due = step.now + (rate.coalesce_delay_s if rate and rule.priority == "low" else 0.0)

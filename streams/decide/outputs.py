@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from callstream.records import Injection, Stage
+from callstream.records import Followup, Injection, Stage
 from callstream.records.deadletter import Reason
 from streams.correlation.route import Route
 from streams.state.held import InputKind, Origin
@@ -106,8 +106,16 @@ class Refused:
     kind: Literal["role_refused", "rate_limited"]
 
 
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """A record for the ``followups`` topic: what a call never heard."""
+
+    followup: Followup
+
+
 Output = (
     Inject
+    | FollowUp
     | DeadLetterOut
     | IndexUpdate
     | ForwardToCall

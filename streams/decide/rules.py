@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from callstream.config import (
     AppConfig,
+    FollowupsConfig,
     GuardrailsConfig,
     MessageSpec,
     SourceSpec,
@@ -32,6 +33,7 @@ class Rules:
     sources: Mapping[str, SourceSpec] = field(default_factory=dict)
     guardrails: GuardrailsConfig = field(default_factory=GuardrailsConfig)
     renderer: Renderer = field(default_factory=Renderer)
+    followups: FollowupsConfig = field(default_factory=FollowupsConfig)
 
     @classmethod
     def from_config(cls, config: AppConfig) -> Rules:
@@ -41,6 +43,7 @@ class Rules:
             sources=config.sources,
             guardrails=config.guardrails,
             renderer=Renderer(limit=config.guardrails.message_limit),
+            followups=config.followups,
         )
 
     def tool(self, name: str) -> ToolSpec:

@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from streams.correlation.learn import learn
-from streams.decide import injections, pacing
+from streams.decide import followups, injections, pacing
 from streams.decide.inputs import ToolCallIn, ToolResultIn
 from streams.decide.lifecycle import go_live, new_call
 from streams.decide.outputs import Dropped, RunTool
@@ -110,6 +110,10 @@ def _inject(state: CallState, item: ToolResultIn, pending: Pending, step: Step) 
         now=step.now,
         ttl_s=rules.streams.injection_ttl_s,
         priority=spec.priority,
+        event_type=result.tool,
+        facts=followups.facts_if_followed(
+            rules, "tool", result.tool, followups.tool_facts(result, pending.arguments)
+        ),
     )
     # Each result answers its own request: no subject, never coalesced.
     return pacing.offer(state, Queued(injection, item.raw, item.origin, None, step.now), step)

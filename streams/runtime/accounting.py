@@ -17,7 +17,7 @@ import structlog
 
 from callstream.records import Injection
 from streams.batch import BatchResult, RawRecord
-from streams.decide.outputs import DeadLetterOut, Dropped, Inject, Output, Refused
+from streams.decide.outputs import DeadLetterOut, Dropped, FollowUp, Inject, Output, Refused
 from streams.metrics import StreamsMetrics
 from streams.runtime.restore import RestoreReport
 from streams.state.deadlines import Deadlines
@@ -88,6 +88,16 @@ class Accounting:
                     metrics.dropped.labels(output.reason).inc()
                 case Refused():
                     metrics.guardrails.labels(output.source, output.kind).inc()
+                case FollowUp(followup=followup):
+                    metrics.followups.labels(followup.source, followup.sms_skipped or "sms").inc()
+                    log.info(
+                        "followed_up",
+                        call_control_id=followup.call_control_id,
+                        followup_id=followup.followup_id,
+                        causes=len(followup.cause_ids),
+                        reason=followup.reason,
+                        sms=followup.sms_skipped or "sms",
+                    )
                 case _:
                     pass
 

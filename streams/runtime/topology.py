@@ -35,6 +35,7 @@ def copartitioned(topics: Topics) -> list[str]:
         core["tool-calls"],
         core["tool-results"],
         core["supervisor"],
+        core["undelivered"],
         *topics.internal().values(),
     ]
 
@@ -51,7 +52,13 @@ def check_topics(conn: KafkaConnection, topics: Topics, timeout_s: float = 30.0)
         for name, found in metadata.topics.items()
         if found.error is None
     }
-    needed = [*copartitioned(topics), topics.injections, topics.dlq, *topics.sources.values()]
+    needed = [
+        *copartitioned(topics),
+        topics.injections,
+        topics.followups,
+        topics.dlq,
+        *topics.sources.values(),
+    ]
     missing = sorted(name for name in needed if name not in counts)
     if missing:
         raise ConfigError(

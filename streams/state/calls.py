@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from streams.state.followup import Draft
 from streams.state.held import Held
 from streams.state.outbox import Queued
 
@@ -74,6 +75,8 @@ class CallState:
     """Injections decided but waiting for the call's rate limit (or for newer facts), in order."""
     sent: tuple[float, ...] = ()
     """When the injections of the current rate window went out, oldest first."""
+    followup: Draft | None = None
+    """Undelivered results gathered for one follow-up while its window is open."""
 
     @property
     def live(self) -> bool:
@@ -106,6 +109,7 @@ def encode_call(state: CallState) -> bytes:
         "d": "".join(state.seen),
         "o": [queued.to_json() for queued in state.outbox],
         "w": list(state.sent),
+        "fu": None if state.followup is None else state.followup.to_json(),
     }
     doc.update({key: value for key, value in optional.items() if value})
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
@@ -134,6 +138,7 @@ def decode_call(raw: bytes) -> CallState:
             seen=tuple(digests[i : i + DIGEST_CHARS] for i in range(0, len(digests), DIGEST_CHARS)),
             outbox=tuple(Queued.from_json(item) for item in doc.get("o", ())),
             sent=tuple(float(t) for t in doc.get("w", ())),
+            followup=Draft.from_json(doc["fu"]) if doc.get("fu") else None,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ValueError(f"not an encoded call state: {exc}") from exc

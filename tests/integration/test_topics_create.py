@@ -42,10 +42,10 @@ def test_creates_every_topic_once_then_reports_them_existing(
 
     first = _run(env, "--partitions", "4")
     assert first.returncode == 0, first.stderr
-    assert "14 created, 0 already existed" in first.stdout
+    assert "16 created, 0 already existed" in first.stdout
     second = _run(env, "--partitions", "4")
     assert second.returncode == 0, second.stderr
-    assert "0 created, 14 already existed" in second.stdout
+    assert "0 created, 16 already existed" in second.stdout
     reshaped = _run(env, "--partitions", "8")
     assert reshaped.returncode == 0, reshaped.stderr
     assert f"warning: {topic_prefix}dlq has 4 partitions, not 8; left unchanged" in reshaped.stderr
@@ -57,7 +57,7 @@ def test_creates_every_topic_once_then_reports_them_existing(
         f"{topic_prefix}{suffix}"
         for suffix in (
             "tool-calls", "tool-results", "call-events", "supervisor", "injections",
-            "deliveries", "dlq", "crm.events", "fraud.alerts",
+            "deliveries", "followups", "undelivered", "dlq", "crm.events", "fraud.alerts",
             "streams.by-call", "streams.by-key", "streams.tool-runs",
             "streams-calls-changelog", "streams-index-changelog",
         )

@@ -104,7 +104,9 @@ class Session:
 
     def __enter__(self) -> Self:
         topics = self.target.topics
-        self.tail = TopicTail(self.target.conn, [topics.injections, topics.deliveries, topics.dlq])
+        self.tail = TopicTail(
+            self.target.conn, [topics.injections, topics.deliveries, topics.dlq, topics.followups]
+        )
         self.calls = start_calls(self.control, self.run, self._calls_wanted)
         self.driver.__enter__()
         return self

@@ -12,7 +12,9 @@ import itertools
 import time
 from collections import defaultdict
 
+from devkit.chaos.followups import FollowupTally, judge_followups
 from devkit.chaos.judge import Attempt
+from devkit.chaos.observe import Observation
 from devkit.chaos.scenarios.base import (
     After,
     Check,
@@ -22,6 +24,7 @@ from devkit.chaos.scenarios.base import (
     Result,
     Session,
 )
+from devkit.chaos.scenarios.processes import RESTART_AFTER_S
 from devkit.chaos.senders import LoadPlan
 from devkit.dev.pipeline import LocalPipeline
 from devkit.emulator import FaultRule, Faults
@@ -196,17 +199,21 @@ BURST = ("supervisor", "supervisor", "tool", "crm", "supervisor", "fraud", "supe
 
 
 def hangups(
-    pipeline: LocalPipeline, plan: LoadPlan, progress: Progress, *, latency_ms: float = 200.0
+    pipeline: LocalPipeline, plan: LoadPlan, progress: Progress, *, latency_ms: float = 500.0
 ) -> Result:
     """Each call gets a burst of items, then hangs up while they are on their way."""
     with Session(pipeline, plan) as session:
         progress(f"hangups: {len(session.calls)} calls, a burst of {len(BURST)} items each")
         session.control.set_faults(Faults(latency_ms=latency_ms))
-        session.driver.burst(dict.fromkeys(session.calls, BURST))
-        for call in session.calls:
-            session.control.hang_up(call)
-        progress("hangups: every call hung up; waiting for every item to be accounted for")
+        # Each call hangs up the moment its own burst is accepted, whatever the machine's load.
+        session.driver.burst(dict.fromkeys(session.calls, BURST), then=session.control.hang_up)
+        progress("hangups: every call hung up; the injector SIGKILLed with results in flight")
+        session.pipeline.stack.kill("injector")
+        time.sleep(RESTART_AFTER_S)  # the injector is down this long
+        session.pipeline.stack.restart("injector")
+        progress("hangups: injector restarted; waiting for every item to be accounted for")
         observation = session.settle()
+        tally, observation = _await_followups(session, observation)
         ended = [o for o in observation.outcomes if o.outcome == "call_ended"]
         verdict = session.verdict(observation, None)
         report = FaultReport(
@@ -222,8 +229,10 @@ def hangups(
                     f"{verdict.dead_lettered}",
                 ),
                 Check(
-                    "at most one request per call after its hangup",
-                    verdict.most_attempts_after_hangup <= 1,
+                    # A second only where the SIGKILL took the first one's outcome with it.
+                    "at most two requests per call after its hangup (one, and one repeat "
+                    "after the injector's SIGKILL)",
+                    verdict.most_attempts_after_hangup <= 2,
                     f"{verdict.attempts_after_hangup} in all, "
                     f"at most {verdict.most_attempts_after_hangup} for one call",
                 ),
@@ -232,7 +241,38 @@ def hangups(
                     all(o.attempts <= 1 for o in ended),
                     f"{len(ended)} call_ended outcomes",
                 ),
+                Check(
+                    "every call_ended result of a followed-up source has exactly one follow-up",
+                    bool(tally.due) and not tally.lost and not tally.duplicated,
+                    f"{len(tally.due)} due, lost {len(tally.lost)}, "
+                    f"duplicated {len(tally.duplicated)}",
+                ),
             ],
+            details={
+                "followups_due": len(tally.due),
+                "followups_lost": sorted(tally.lost)[:10],
+                "followups_duplicated": sorted(tally.duplicated)[:10],
+            },
         )
-        load = f"{len(session.calls)} calls x {len(BURST)} items, then hangup"
+        load = f"{len(session.calls)} calls x {len(BURST)} items, then hangup, injector SIGKILL"
         return session.result("calls hung up with results in flight", report, observation, load)
+
+
+FOLLOWUP_WAIT_S = 60.0
+"""Longest wait for the follow-ups after the items settled (their window is 10 s)."""
+
+
+def _await_followups(
+    session: Session, observation: Observation
+) -> tuple[FollowupTally, Observation]:
+    """Observe until every item due a follow-up has one (or the wait runs out)."""
+    deadline = time.monotonic() + FOLLOWUP_WAIT_S
+    requests = session.target.topics.tool_calls
+    channel_of = {a.item.token: a.item.channel for a in session.ledger.accepted_items}
+    while True:
+        ended = observation.ended_results(requests)
+        tally = judge_followups(ended, observation.followups, channel_of)
+        if not tally.lost or time.monotonic() >= deadline:
+            return tally, observation
+        time.sleep(1.0)  # polling the followups topic for a condition
+        observation = session.observe()

@@ -52,6 +52,12 @@ def test_every_message_reaches_the_call_once_in_order(
     assert all(row.latency_ms is not None and row.latency_ms >= 0 for row in delivered)
     [dead] = [row for row in outcome.rows if row.kind == "dead-lettered"]
     assert dead.text == "dead-lettered: call_ended"
+    # The warranty lookup answered after the hangup: one follow-up, one SMS with its facts.
+    followup, sms = [row for row in outcome.rows if row.kind == "followed-up"]
+    assert followup.text == "record for check_warranty: the call never heard it"
+    assert sms.source == f"SMS to {scenario.REFERENCE.caller}"
+    block = sms.text.split("<<<DATA\n", 1)[1].split("\nDATA>>>", 1)[0]
+    assert "serial: SN-ORD-12345" in block
 
     with EmulatorControl(target.emulator_url) as control:
         transcript = control.transcript(outcome.call_control_id)

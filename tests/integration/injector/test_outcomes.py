@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from callstream.kafka import KafkaConnection
 from callstream.records import DeadLetter, encode
+from callstream.records.followups import undelivered_reason
 from callstream.topics import Topics
 from devkit.emulator import EmulatorControl, EmulatorThread, FaultRule, Faults
-from devkit.testing.kafka import produce
+from devkit.testing.kafka import consume, produce
 from tests.integration.injector.conftest import API_KEY
 from tests.integration.injector.harness import (
     dead_letters,
@@ -51,6 +52,7 @@ def test_terminal_outcomes_are_recorded_once_without_retries(
     with injector_in_thread(settings):
         found = deliveries(kafka_conn, topics, expect=len(items), settle_s=1.0)
         letters = dead_letters(kafka_conn, topics, expect=3)
+        unheard = consume(kafka_conn, [topics.undelivered], expect=4, settle_s=1.0)
 
     by_id = {d.injection_id: d for d in found}
     assert len(found) == len(items) == len(by_id), "one record per injection, no repeats"
@@ -68,6 +70,11 @@ def test_terminal_outcomes_are_recorded_once_without_retries(
     assert [e["command_id"] for e in control.transcript(live)["injected"]] == [
         items[4].injection_id
     ], "the expired message was never sent"
+
+    # What the calls never heard goes, unchanged, to the streams worker for its follow-ups.
+    assert sorted((undelivered_reason(r.headers), r.value) for r in unheard) == sorted(
+        [("call_ended", encode(i)) for i in items[:3]] + [("expired", encode(expired))]
+    )
 
     by_reason = {DeadLetter.from_headers(r.headers).reason: r for r in letters}
     assert set(by_reason) == {"expired", "rejected", "invalid_json"}

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from callstream.records import DeadLetter, Delivery, Outcome, decode
+from callstream.records.followups import undelivered_reason
 from injector.delivery import Finished
-from injector.jobs import Job, writes_for
+from injector.jobs import Job, undelivered_for, writes_for
 from injector.recorder import Recorder
 from tests.unit.injector.factories import T0, make_injection
 
@@ -120,3 +121,40 @@ def test_a_refused_write_never_finishes_its_offset() -> None:
     assert done == []
     assert len(failures) == 1
     assert "broker said no" in failures[0]
+
+
+@pytest.mark.parametrize(
+    ("outcome", "undelivered"),
+    [
+        ("delivered", False),
+        ("call_ended", True),
+        ("expired", True),
+        ("rejected", False),
+        ("failed", False),
+    ],
+)
+def test_what_the_call_never_heard_also_goes_to_undelivered(
+    outcome: Outcome, undelivered: bool
+) -> None:
+    """call_ended and expired injections are written unchanged to ``undelivered``, with the
+    outcome in a header, and the offset waits for that write too."""
+    producer = FakeProducer()
+    recorder = Recorder(
+        producer, deliveries_topic="d", dlq_topic="q", undelivered_topic="u", on_failure=print
+    )
+    ending = Finished(outcome, 422, 1, T0, "why")
+    delivery, letter = writes_for(job(), ending, topic="i")
+    done: list[bool] = []
+    later = undelivered_for(job(), ending)
+    recorder.record(delivery, letter, lambda: done.append(True), undelivered=later)
+    found = [r for r in producer.records if r[0] == "u"]
+    if not undelivered:
+        assert found == []
+        return
+    [(_, key, value, headers)] = found
+    assert (key, value) == (b"v3:call-1", b"original bytes")
+    assert undelivered_reason(headers) == outcome
+    for callback in producer.callbacks:
+        assert done == []
+        callback(None, object())
+    assert done == [True]
