@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 
-def server_properties(*, port: int, controller_port: int, log_dirs: Path) -> str:
-    """A single-node KRaft broker+controller on loopback, sized for one developer machine."""
+def server_properties(
+    *, port: int, controller_port: int, log_dirs: Path, overrides: Mapping[str, str] | None = None
+) -> str:
+    """A single-node KRaft broker+controller on loopback, sized for one developer machine.
+
+    ``overrides`` replace or add keys (a node of a cluster: its id, quorum, replication).
+    """
     lines = {
         "process.roles": "broker,controller",
         "node.id": "1",
@@ -34,6 +40,7 @@ def server_properties(*, port: int, controller_port: int, log_dirs: Path) -> str
         "num.partitions": "1",
         "log.retention.hours": "168",
     }
+    lines |= overrides or {}
     return "".join(f"{key}={value}\n" for key, value in lines.items())
 
 
