@@ -229,6 +229,19 @@ class LocalCluster:
         self.java_home = java_home
         self._nodes: dict[int, ClusterNode] = {}
 
+    @classmethod
+    def recorded(
+        cls, data_dir: Path, jars: JarCache, *, java_home: Path | None = None
+    ) -> LocalCluster | None:
+        """The cluster ``data_dir`` holds, with as many brokers as it was made with; None
+        when it holds a single broker or nothing."""
+        if not is_cluster_dir(data_dir):
+            return None
+        layout = cls(data_dir, jars, java_home=java_home).layout()
+        if layout is None:
+            return None
+        return cls(data_dir, jars, brokers=len(layout.nodes), java_home=java_home)
+
     @property
     def _layout_file(self) -> Path:
         return self.data_dir / LAYOUT
