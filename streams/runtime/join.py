@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterable, Sequence
 import structlog
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
+from callstream.kafka.transient import is_fatal
 from callstream.ops import Health
 from callstream.topics import Topics
 from streams.batch import BatchDecider, BatchResult, RawRecord
@@ -144,7 +145,7 @@ class JoinLoop:
         return records
 
     def _consumer_error(self, error: KafkaError) -> None:
-        if error.fatal():
+        if is_fatal(error):
             raise KafkaException(error)
         log.warning("consumer_error", error=error.str(), code=error.name())
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 import structlog
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
+from callstream.kafka.transient import is_fatal
 from streams.correlation.sources import route_source_record
 from streams.decide.rules import Rules
 from streams.runtime.accounting import Accounting
@@ -76,7 +77,7 @@ class SourcesLoop:
         for message in [first, *self._consumer.consume(self._batch_max - 1, 0)]:
             error = message.error()
             if error is not None:
-                if error.fatal():
+                if is_fatal(error):
                     raise KafkaException(error)
                 log.warning("consumer_error", error=error.str(), code=error.name())
                 continue
