@@ -120,7 +120,7 @@ def _rows_on(
         base_env=env,
         state_dir=state_dir,
         progress=_say,
-        replication_factor=3 if cluster is not None else 1,
+        on_cluster=cluster is not None,
     ) as pipeline:
         context = Context(
             pipeline=pipeline,

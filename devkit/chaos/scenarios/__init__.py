@@ -40,20 +40,19 @@ def chaos_pipeline(
     base_env: Mapping[str, str],
     state_dir: Path,
     progress: Progress,
-    replication_factor: int = 1,
+    on_cluster: bool = False,
 ) -> LocalPipeline:
     """The pipeline the scenarios run against: the demo configuration under the settings'
-    topic prefix (source topics included) on 4 partitions of ``replication_factor`` replicas
-    (3 on a cluster: ``min.insync.replicas=2`` comes with it), lookups of 0.5 s, free ports.
+    topic prefix (source topics included) on 4 partitions, lookups of 0.5 s, free ports;
+    ``on_cluster``: as ``cluster.replicated`` shapes it for a three-broker cluster.
 
     Unpaced: the load sends each call an item a second and judges every item by its
     own token, so coalescing would read as loss (the guardrails' pacing has its own tests).
     """
     config = unpaced(prefixed_config(settings.topics.prefix, partitions=4))
-    shape = config.topics.model_copy(update={"replication_factor": replication_factor})
     options = DevOptions(
         ports=DevPorts.free(),
-        config=config.model_copy(update={"topics": shape}),
+        config=cluster.replicated(config) if on_cluster else config,
         orders_delay_s=0.5,
         loyalty_delay_s=0.5,
     )
