@@ -113,8 +113,12 @@ def broker_lost(
         what = f"node {victim} (leader of {led} of {len(before)} partitions) SIGKILLed"
         if restart:
             cluster.node(victim).start_on_its_port(heap_max="512m", timeout_s=120)
-            details["restarted_after_s"] = time.time() - killed.at
-            description = f"{what}, restarted {down_s:g} s later"
+            back = time.time() - killed.at
+            details["answering_again_after_s"] = back
+            description = (
+                f"{what}, restarted {down_s:g} s later "
+                f"(answering again {back:.0f} s after the kill)"
+            )
         else:
             description = f"{what}, left down to the end"
         return FaultReport(
