@@ -125,22 +125,13 @@ def _broker(ctx: Context) -> Result:
     )
 
 
-def _broker_lost(name: str, *, restart: bool) -> Callable[[Context], Result]:
-    def run(ctx: Context) -> Result:
+def _broker_lost(*, restart: bool) -> Callable[[Context], tuple[Fault, After]]:
+    def pick(ctx: Context) -> tuple[Fault, After]:
         if ctx.cluster is None:
-            raise ValueError(f"{name} needs a cluster this run owns")
-        fault, after = cluster.broker_lost(ctx.cluster, down_s=CLUSTER_DOWN_S, restart=restart)
-        return steady_fault(
-            ctx.pipeline,
-            name,
-            fault,
-            plan=ctx.plan,
-            timing=ctx.timing,
-            progress=ctx.progress,
-            after=after,
-        )
+            raise ValueError("the broker-loss rows need a cluster this run owns")
+        return cluster.broker_lost(ctx.cluster, down_s=CLUSTER_DOWN_S, restart=restart)
 
-    return run
+    return pick
 
 
 SCENARIOS: dict[str, Callable[[Context], Result]] = {
@@ -171,10 +162,13 @@ SCENARIOS: dict[str, Callable[[Context], Result]] = {
     ),
     "overload": _overload,
     "broker": _broker,
-    "broker-lost": _broker_lost(
-        f"one broker of three SIGKILLed, restarted {CLUSTER_DOWN_S:g} s later", restart=True
+    "broker-lost": _steady_after(
+        f"one broker of three SIGKILLed, restarted {CLUSTER_DOWN_S:g} s later",
+        _broker_lost(restart=True),
     ),
-    "broker-down": _broker_lost("one broker of three SIGKILLed and left down", restart=False),
+    "broker-down": _steady_after(
+        "one broker of three SIGKILLed and left down", _broker_lost(restart=False)
+    ),
 }
 """Every scenario, in run order."""
 

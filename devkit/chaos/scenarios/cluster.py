@@ -25,11 +25,13 @@ from devkit.chaos.judge import longest_gap
 from devkit.chaos.scenarios.base import After, Check, Fault, FaultReport, Session, answers_matching
 from devkit.localkafka.cluster import LocalCluster
 
-STREAMS_SESSION_TIMEOUT_S = 20.0
-"""The streams worker's group session on a cluster: longer than a group coordinator's move
-to another broker (the lost broker fenced after ``broker.session.timeout.ms``, 9 s, then
-the coordinator elected and loaded). librdkafka times a static member's session out on its
-own side meanwhile, rejoins, and is then fenced for good (librdkafka issue #3437)."""
+SESSION_TIMEOUT_S = 20.0
+"""The streams worker's and the injector's group sessions on a cluster: longer than a group
+coordinator's move to another broker (the lost broker fenced after
+``broker.session.timeout.ms``, 9 s, then the coordinator elected and loaded). librdkafka
+times a session out on its own side meanwhile and rejoins: a static member (the streams
+worker) is then fenced for good (librdkafka issue #3437); a dynamic one (the injector) waits
+for a rebalance that first waits for its own stale membership to expire."""
 
 REJOIN_TIMEOUT_S = 90.0
 """How long a restarted broker may take to be back in every partition's in-sync replicas."""
@@ -37,10 +39,15 @@ REJOIN_TIMEOUT_S = 90.0
 
 def replicated(config: AppConfig) -> AppConfig:
     """``config`` for a three-broker cluster: topics of 3 replicas (``topics create`` adds
-    ``min.insync.replicas=2``), the streams session past a coordinator's move."""
-    topics = config.topics.model_copy(update={"replication_factor": 3})
-    streams = config.streams.model_copy(update={"session_timeout_s": STREAMS_SESSION_TIMEOUT_S})
-    return config.model_copy(update={"topics": topics, "streams": streams})
+    ``min.insync.replicas=2``), group sessions past a coordinator's move."""
+    session = {"session_timeout_s": SESSION_TIMEOUT_S}
+    return config.model_copy(
+        update={
+            "topics": config.topics.model_copy(update={"replication_factor": 3}),
+            "streams": config.streams.model_copy(update=session),
+            "injector": config.injector.model_copy(update=session),
+        }
+    )
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from callstream.topics import Topics
-from devkit.chaos.scenarios.cluster import Placement, busiest_leader, pipeline_topics
+from devkit.chaos.scenarios.cluster import (
+    SESSION_TIMEOUT_S,
+    Placement,
+    busiest_leader,
+    pipeline_topics,
+    replicated,
+)
+from devkit.dev.config import demo_config
 
 
 def test_the_broker_leading_most_partitions_is_chosen() -> None:
@@ -40,3 +47,12 @@ def test_the_pipeline_topics_include_internal_and_source_topics() -> None:
     assert "p.streams-calls-changelog" in names
     assert names.count("p.crm.events") == 1
     assert names == sorted(names)
+
+
+def test_the_cluster_rows_run_on_three_replicas_with_sessions_past_a_failover() -> None:
+    """Replication factor 3, and both groups' sessions longer than a coordinator's move."""
+    config = replicated(demo_config())
+    assert config.topics.replication_factor == 3
+    assert config.streams.session_timeout_s == SESSION_TIMEOUT_S
+    assert config.injector.session_timeout_s == SESSION_TIMEOUT_S
+    assert demo_config().streams.session_timeout_s < SESSION_TIMEOUT_S, "the default stays"
