@@ -11,6 +11,7 @@ count recovery from the kill and report the longest gap in deliveries.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -23,6 +24,7 @@ from callstream.kafka import KafkaConnection, admin_config
 from callstream.topics import Topics
 from devkit.chaos.judge import longest_gap
 from devkit.chaos.scenarios.base import After, Check, Fault, FaultReport, Session, answers_matching
+from devkit.errors import LocalKafkaError
 from devkit.localkafka.cluster import LocalCluster
 
 SESSION_TIMEOUT_S = 20.0
@@ -33,6 +35,8 @@ times a session out on its own side meanwhile and rejoins: a static member (the 
 worker) is then fenced for good (librdkafka issue #3437); a dynamic one (the injector) waits
 for a rebalance that first waits for its own stale membership to expire."""
 
+RESTART_TIMEOUT_S = 120.0
+"""How long a restarted broker may take to answer (its JVM's start and log recovery)."""
 REJOIN_TIMEOUT_S = 90.0
 """How long a restarted broker may take to be back in every partition's in-sync replicas."""
 
@@ -92,13 +96,22 @@ class _Kill:
 
     at: float = 0.0
     node: int = 0
+    back_after_s: float | None = None
+    """When the restarted broker answered again, in seconds after the kill."""
+    restarting: threading.Thread | None = None
+    restart_error: str = "it did not"
 
 
 def broker_lost(
-    cluster: LocalCluster, *, down_s: float = 20.0, restart: bool = True
+    cluster: LocalCluster, *, down_s: float = 20.0, restart: bool = True, await_restart: bool = True
 ) -> tuple[Fault, After]:
     """SIGKILL the broker leading most partitions; start it again ``down_s`` later, or (with
-    ``restart=False``) keep the load on for ``down_s`` and leave it down to the end."""
+    ``restart=False``) keep the load on for ``down_s`` and leave it down to the end.
+
+    With ``await_restart=False`` the fault ends as the restart begins and the load
+    goes on without waiting for the broker to answer (a short run: the check that it
+    rejoined waits for it after the load).
+    """
     killed = _Kill()
 
     def fault(session: Session) -> FaultReport:
@@ -118,13 +131,15 @@ def broker_lost(
             - answers_matching(answers_before, ["503"]),
         }
         what = f"node {victim} (leader of {led} of {len(before)} partitions) SIGKILLed"
-        if restart:
-            cluster.node(victim).start_on_its_port(heap_max="512m", timeout_s=120)
-            back = time.time() - killed.at
-            details["answering_again_after_s"] = back
+        if restart and not await_restart:
+            killed.restarting = threading.Thread(target=restart_victim, name="broker-restart")
+            killed.restarting.start()
+            description = f"{what}, restarted {down_s:g} s later (not awaited)"
+        elif restart:
+            restart_victim()
             description = (
                 f"{what}, restarted {down_s:g} s later "
-                f"(answering again {back:.0f} s after the kill)"
+                f"(answering again {killed.back_after_s:.0f} s after the kill)"
             )
         else:
             description = f"{what}, left down to the end"
@@ -134,7 +149,23 @@ def broker_lost(
             details=details,
         )
 
+    def restart_victim() -> None:
+        try:
+            cluster.node(killed.node).start_on_its_port(
+                heap_max="512m", timeout_s=RESTART_TIMEOUT_S
+            )
+        except LocalKafkaError as exc:
+            killed.restart_error = str(exc)
+            if killed.restarting is None:
+                raise  # awaited: the scenario fails to run, saying why
+            return
+        killed.back_after_s = time.time() - killed.at
+
     def after(session: Session, report: FaultReport) -> None:
+        if killed.restarting is not None:
+            killed.restarting.join(RESTART_TIMEOUT_S + 30)
+        if killed.back_after_s is not None:
+            report.details["answering_again_after_s"] = killed.back_after_s
         applied = session.observe().applied
         gap = longest_gap(applied)
         if gap is not None:
@@ -155,6 +186,14 @@ def broker_lost(
             )
         )
         if restart:
+            back = killed.back_after_s
+            report.checks.append(
+                Check(
+                    f"node {killed.node} answered again after its restart",
+                    back is not None,
+                    f"{back:.0f} s after the kill" if back is not None else killed.restart_error,
+                )
+            )
             report.checks.append(_rejoined(session, killed.node))
         else:
             report.checks.append(_carried_on_without(session, killed.node, cluster))
