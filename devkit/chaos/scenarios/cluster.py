@@ -67,9 +67,12 @@ def pipeline_topics(topics: Topics) -> list[str]:
     return sorted({*topics.core().values(), *topics.internal().values(), *topics.sources.values()})
 
 
-def placements(conn: KafkaConnection, names: Iterable[str]) -> dict[tuple[str, int], Placement]:
-    """Where each partition of ``names`` is led and replicated, from the cluster's metadata."""
-    admin = AdminClient(admin_config(conn, "callstream-chaos-admin"))
+def placements(
+    conn: KafkaConnection | AdminClient, names: Iterable[str]
+) -> dict[tuple[str, int], Placement]:
+    """Where each partition of ``names`` is led and replicated, from the cluster's metadata
+    (through ``conn``, or an admin client a caller polling the cluster keeps)."""
+    admin = conn if isinstance(conn, AdminClient) else _admin(conn)
     metadata = admin.list_topics(timeout=30)
     found = {}
     for name in names:
@@ -79,6 +82,10 @@ def placements(conn: KafkaConnection, names: Iterable[str]) -> dict[tuple[str, i
         for number, partition in topic.partitions.items():
             found[(name, number)] = Placement(partition.leader, tuple(sorted(partition.isrs)))
     return found
+
+
+def _admin(conn: KafkaConnection) -> AdminClient:
+    return AdminClient(admin_config(conn, "callstream-chaos-admin"))
 
 
 def busiest_leader(placed: Mapping[tuple[str, int], Placement]) -> tuple[int, int]:
@@ -203,11 +210,11 @@ def broker_lost(
 
 def _rejoined(session: Session, node: int) -> Check:
     """Every partition has all three replicas in sync again, the restarted one among them."""
-    conn, names = session.target.conn, pipeline_topics(session.target.topics)
+    admin, names = _admin(session.target.conn), pipeline_topics(session.target.topics)
     deadline = time.monotonic() + REJOIN_TIMEOUT_S
     started = time.monotonic()
     while True:
-        lagging = [key for key, p in placements(conn, names).items() if node not in p.isr]
+        lagging = [key for key, p in placements(admin, names).items() if node not in p.isr]
         if not lagging or time.monotonic() >= deadline:
             break
         time.sleep(0.5)  # polling the cluster's metadata for a condition
