@@ -121,6 +121,10 @@ def test_the_busiest_leader_killed_mid_load_loses_and_doubles_nothing(
             pipeline, "broker-lost", fault, plan=PLAN, timing=TIMING, progress=_say, after=after
         )
         dead = [r.service.name for r in pipeline.exited()]
-    _say(f"{result.fault}: {result.details}")
+    verdict = result.verdict
+    _say(
+        f"{result.fault}: accepted {verdict.accepted}, delivered {verdict.delivered}, lost "
+        f"{verdict.lost_count}, duplicated {verdict.duplicated_effects}, {result.details}"
+    )
     assert not dead, f"services died: {dead}"
     assert_promise_held(result)
