@@ -58,7 +58,7 @@ test: install kafka-jars otelcol lint ## everything the tests need, the dependen
 	$(BIN)/python tools/audit.py
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-chaos: install kafka-jars ## the fault suite: every scenario, report table in chaos-results/ (~8 min)
+chaos: install kafka-jars ## the fault suite: every scenario (the broker-loss rows on a 3-broker cluster), report table in chaos-results/ (~12 min)
 	$(BIN)/python -m devkit.chaos $(CHAOS_ARGS)
 
 demo: $(VENV)/.runtime kafka-jars ## the whole pipeline on a broker of its own, playing the reference scenario (installs only what it needs)

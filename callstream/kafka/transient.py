@@ -3,7 +3,8 @@
 librdkafka marks only some errors ``retriable()``; a leader that is still
 being elected (``NOT_LEADER_FOR_PARTITION`` right after a topic is created or
 a broker restarts) is not among them, yet asking again shortly succeeds.
-Every service decides "retry or give up" with this one predicate.
+Every service decides "retry or give up" with this one predicate, and "the
+client is done for" with ``is_fatal``.
 """
 
 from __future__ import annotations
@@ -30,3 +31,14 @@ TRANSIENT_CODES = frozenset(
 def is_transient(error: object) -> bool:
     """True for a ``KafkaError`` that another attempt can cure."""
     return isinstance(error, KafkaError) and (error.code() in TRANSIENT_CODES or error.retriable())
+
+
+def is_fatal(error: KafkaError) -> bool:
+    """True when the client that reported ``error`` can do no more and must be replaced.
+
+    librdkafka reports a consumer's fatal error (a static member fenced by
+    another with its ``group.instance.id``, as after its session expired while
+    the group coordinator moved to another broker) as an error whose code is
+    ``_FATAL`` but whose own ``fatal()`` flag is not set; both mean the same.
+    """
+    return error.fatal() or error.code() == KafkaError._FATAL

@@ -3,9 +3,12 @@
 Starts a local Kafka broker of its own on a fixed port (the broker outage
 kills and restarts it there; with ``KAFKA_BOOTSTRAP_SERVERS`` set it uses that
 cluster instead and skips the outage), the whole pipeline as processes under
-a topic prefix of its own, then runs the scenarios in turn on fresh calls,
-prints the report table and writes it as JSON and Markdown to ``--out``.
-Exit status 1 if any scenario lost or doubled anything or failed a check.
+a topic prefix of its own, then runs the scenarios in turn on fresh calls.
+The broker-loss rows then run on a three-broker cluster of the run's own,
+with a pipeline of their own on topics of three replicas (skipped with
+``KAFKA_BOOTSTRAP_SERVERS`` set: not ours to kill). It prints the report
+table and writes it as JSON and Markdown to ``--out``. Exit status 1 if any
+scenario lost or doubled anything or failed a check.
 """
 
 from __future__ import annotations
@@ -26,10 +29,18 @@ from typing import Any
 from callstream.settings import Settings, load_settings
 from devkit.chaos import report
 from devkit.chaos.broker import OwnedBroker
-from devkit.chaos.scenarios import NEEDS_OWN_BROKER, SCENARIOS, Context, chaos_pipeline
+from devkit.chaos.scenarios import (
+    NEEDS_CLUSTER,
+    NEEDS_OWN_BROKER,
+    SCENARIOS,
+    Context,
+    chaos_pipeline,
+)
 from devkit.chaos.scenarios.base import Result, Timing
 from devkit.chaos.senders import LoadPlan
 from devkit.dev.config import without_developer_settings
+from devkit.localkafka import JarCache
+from devkit.localkafka.cluster import LocalCluster
 
 
 def _say(message: str) -> None:
@@ -90,6 +101,84 @@ def _run(keys: list[str], context: Context) -> list[Result]:
     return results
 
 
+def _rows_on(
+    keys: list[str],
+    args: argparse.Namespace,
+    settings: Settings,
+    bootstrap: str,
+    state_dir: Path,
+    *,
+    broker: OwnedBroker | None = None,
+    cluster: LocalCluster | None = None,
+) -> list[Result]:
+    """Run ``keys`` against a pipeline on ``bootstrap`` (topics of 3 replicas on a cluster)."""
+    prefix = f"chaos{os.getpid()}."
+    env = without_developer_settings(os.environ)
+    env |= {"KAFKA_BOOTSTRAP_SERVERS": bootstrap, "CALLSTREAM_TOPIC_PREFIX": prefix}
+    with chaos_pipeline(
+        _child_settings(settings, bootstrap, prefix),
+        base_env=env,
+        state_dir=state_dir,
+        progress=_say,
+        on_cluster=cluster is not None,
+    ) as pipeline:
+        context = Context(
+            pipeline=pipeline,
+            plan=LoadPlan(calls=args.calls, interval_s=args.interval),
+            timing=Timing(before_s=args.before, after_s=args.after),
+            progress=_say,
+            broker=broker,
+            cluster=cluster,
+        )
+        return _run(keys, context)
+
+
+def _single_broker_rows(
+    keys: list[str],
+    args: argparse.Namespace,
+    settings: Settings,
+    state: Path,
+    external: str | None,
+) -> list[Result]:
+    """The rows on one broker: the run's own (the outage kills it), or the external cluster."""
+    broker: OwnedBroker | None = None
+    try:
+        if external:
+            bootstrap = external
+        else:
+            broker = OwnedBroker(
+                state / "kafka", settings.cache_dir, java_home=settings.env.java_home
+            )
+            _say(f"starting a local Kafka broker on port {broker.port}")
+            broker.start()
+            bootstrap = broker.bootstrap
+        return _rows_on(keys, args, settings, bootstrap, state / "pipeline", broker=broker)
+    finally:
+        if broker is not None:
+            broker.stop()
+
+
+def _cluster_rows(
+    keys: list[str], args: argparse.Namespace, settings: Settings, state: Path
+) -> list[Result]:
+    """The broker-loss rows: a three-broker cluster and a pipeline on topics of 3 replicas."""
+    cluster = LocalCluster(
+        state / "cluster",
+        JarCache.default(settings.cache_dir / "kafka"),
+        brokers=3,
+        java_home=settings.env.java_home,
+    )
+    try:
+        _say("starting a local Kafka cluster of 3 brokers")
+        cluster.start(progress=_say)
+        bootstrap = cluster.bootstrap
+        _say(f"cluster at {bootstrap}")
+        state_dir = state / "cluster-pipeline"
+        return _rows_on(keys, args, settings, bootstrap, state_dir, cluster=cluster)
+    finally:
+        cluster.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     keys = args.scenarios or list(SCENARIOS)
@@ -105,44 +194,24 @@ def main(argv: list[str] | None = None) -> int:
     }
     state = Path(tempfile.mkdtemp(prefix="callstream-chaos-"))
     _say(f"state and logs in {state}")
-    broker: OwnedBroker | None = None
     external = settings.env.kafka_bootstrap_servers
-    try:
-        if external:
-            skipped = [key for key in keys if key in NEEDS_OWN_BROKER]
-            keys = [key for key in keys if key not in NEEDS_OWN_BROKER]
-            if skipped:
-                _say(f"KAFKA_BOOTSTRAP_SERVERS is set: not ours to kill; skipping {skipped}")
-            bootstrap = external
-        else:
-            broker = OwnedBroker(
-                state / "kafka", settings.cache_dir, java_home=settings.env.java_home
-            )
-            _say(f"starting a local Kafka broker on port {broker.port}")
-            broker.start()
-            bootstrap = broker.bootstrap
-        prefix = f"chaos{os.getpid()}."
-        base_env = without_developer_settings(os.environ)
-        base_env |= {"KAFKA_BOOTSTRAP_SERVERS": bootstrap, "CALLSTREAM_TOPIC_PREFIX": prefix}
-        with chaos_pipeline(
-            _child_settings(settings, bootstrap, prefix),
-            base_env=base_env,
-            state_dir=state / "pipeline",
-            progress=_say,
-        ) as pipeline:
-            context = Context(
-                pipeline=pipeline,
-                plan=LoadPlan(calls=args.calls, interval_s=args.interval),
-                timing=Timing(before_s=args.before, after_s=args.after),
-                progress=_say,
-                broker=broker,
-            )
-            results = _run(keys, context)
-    finally:
-        if broker is not None:
-            broker.stop()
+    single = [key for key in keys if key not in NEEDS_CLUSTER]
+    clustered = [key for key in keys if key in NEEDS_CLUSTER]
+    if external:
+        skipped = [key for key in keys if key in NEEDS_OWN_BROKER | NEEDS_CLUSTER]
+        if skipped:
+            _say(f"KAFKA_BOOTSTRAP_SERVERS is set: not ours to kill; skipping {skipped}")
+        single = [key for key in single if key not in NEEDS_OWN_BROKER]
+        clustered = []
+    keys = single + clustered
+    results = []
+    if single:
+        results += _single_broker_rows(single, args, settings, state, external)
+    if clustered:
+        results += _cluster_rows(clustered, args, settings, state)
+    kafka = [f"external {external}" if external else "owned local broker"] if single else []
+    header["kafka"] = ", ".join([*kafka, *(["owned 3-broker cluster"] if clustered else [])])
     header["duration_s"] = time.monotonic() - started
-    header["kafka"] = "owned local broker" if broker is not None else f"external {external}"
     table = report.markdown(results, header)
     print(table)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,8 @@ A pure function over plain values, so every rule is unit-tested row by row:
   the repeats the pipeline made and the remote's dedupe caught (not a fault).
 * **recovery**: from the end of the fault until the backlog accepted up to
   then had reached its calls and newly accepted items were reaching them again.
+* **longest gap**: the longest pause between two deliveries to any call
+  (``longest_gap``; the broker-loss rows report it).
 
 It never performs I/O; ``observe`` gathers its inputs.
 """
@@ -25,6 +27,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 
 from devkit.chaos.ledger import Accepted
 from devkit.stats import percentile
@@ -222,3 +225,21 @@ def _with_problems(verdict: Verdict) -> Verdict:
     if verdict.foreign:
         problems.append(f"{verdict.foreign} command(s) applied that no sender sent")
     return replace(verdict, problems=tuple(problems))
+
+
+@dataclass(frozen=True)
+class Gap:
+    """The longest pause between two consecutive deliveries, and when it began."""
+
+    seconds: float
+    began_at: float
+
+
+def longest_gap(applied: Sequence[Applied]) -> Gap | None:
+    """The longest time in which no call had a command applied (None with fewer than two
+    deliveries): under a steady load, how long the pipeline stalled."""
+    times = sorted(entry.arrived_at for entry in applied)
+    if len(times) < 2:
+        return None
+    seconds, began_at = max((later - earlier, earlier) for earlier, later in pairwise(times))
+    return Gap(seconds, began_at)

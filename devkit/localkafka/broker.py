@@ -19,7 +19,7 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -116,6 +116,18 @@ def running_process(state: BrokerState) -> psutil.Process | None:
     return proc
 
 
+@contextlib.contextmanager
+def data_dir_lock(data_dir: Path) -> Iterator[None]:
+    """Hold ``data_dir``'s lock file for the block (one launcher at a time per data dir)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with (data_dir / ".lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 class LocalBroker:
     """The Kafka broker whose storage and records live in ``data_dir``."""
 
@@ -148,16 +160,9 @@ class LocalBroker:
     def _properties_file(self) -> Path:
         return self.data_dir / "server.properties"
 
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
+    def _locked(self) -> contextlib.AbstractContextManager[None]:
         # Two `kafka start`s on one data dir must not both launch a broker.
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        with (self.data_dir / ".lock").open("w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        return data_dir_lock(self.data_dir)
 
     def _read_state(self) -> BrokerState | None:
         return read_state(self.data_dir)
@@ -209,7 +214,7 @@ class LocalBroker:
             java = find_java(self.java_home)
             libs = self.jars.ensure(progress)
             chosen = self._choose_port(port, current.state)
-            controller_port = free_port()
+            controller_port = self._controller_port()
             secured = (
                 security.properties(
                     port=chosen, broker_port=free_port(), controller_port=controller_port
@@ -218,12 +223,7 @@ class LocalBroker:
                 else None
             )
             self._properties_file.write_text(
-                server_properties(
-                    port=chosen,
-                    controller_port=controller_port,
-                    log_dirs=self.storage_dir,
-                    extra=secured,
-                )
+                self._server_properties(chosen, controller_port, secured)
             )
             log4j = self.data_dir / "log4j2.properties"
             log4j.write_text(log4j2_properties(self.log_file))
@@ -276,6 +276,21 @@ class LocalBroker:
             self._write_state(stopped)
             return state if proc is not None else None
 
+    # -- what a node of a cluster changes (devkit.localkafka.cluster) -------------------
+    def _controller_port(self) -> int:
+        return free_port()
+
+    def _server_properties(
+        self, port: int, controller_port: int, secured: Mapping[str, str] | None = None
+    ) -> str:
+        return server_properties(
+            port=port, controller_port=controller_port, log_dirs=self.storage_dir, overrides=secured
+        )
+
+    def _format_options(self) -> list[str]:
+        """How ``kafka-storage format`` makes this broker's quorum: a quorum of one."""
+        return ["--standalone", "--cluster-id", new_cluster_id()]
+
     # -- helpers ------------------------------------------------------------------
     def _record(self, state: BrokerState) -> None:
         # Where services find this broker when KAFKA_BOOTSTRAP_SERVERS is unset (a
@@ -300,8 +315,8 @@ class LocalBroker:
     def _format(self, java: str, classpath: str, log4j: Path, extra: list[str]) -> None:
         command = [
             java, f"-Dlog4j2.configurationFile={log4j}", "-cp", classpath,
-            "kafka.tools.StorageTool", "format", "--standalone",
-            "--cluster-id", new_cluster_id(), "--config", str(self._properties_file), *extra,
+            "kafka.tools.StorageTool", "format", *self._format_options(),
+            "--config", str(self._properties_file), *extra,
         ]  # fmt: skip
         done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
         if done.returncode != 0:

@@ -7,11 +7,12 @@ from pathlib import Path
 
 
 def server_properties(
-    *, port: int, controller_port: int, log_dirs: Path, extra: Mapping[str, str] | None = None
+    *, port: int, controller_port: int, log_dirs: Path, overrides: Mapping[str, str] | None = None
 ) -> str:
     """A single-node KRaft broker+controller on loopback, sized for one developer machine.
 
-    ``extra`` replaces or adds properties (a secured broker's listeners, TLS and authorizer).
+    ``overrides`` replace or add keys (a node of a cluster: its id, quorum, replication;
+    a secured broker: its listeners, TLS and authorizer).
     """
     lines = {
         "process.roles": "broker,controller",
@@ -39,7 +40,8 @@ def server_properties(
         "auto.create.topics.enable": "false",
         "num.partitions": "1",
         "log.retention.hours": "168",
-    } | dict(extra or {})
+    }
+    lines |= overrides or {}
     return "".join(f"{key}={value}\n" for key, value in lines.items())
 
 

@@ -4,6 +4,10 @@ In order: ``KAFKA_BOOTSTRAP_SERVERS`` when the caller passes one; a
 testcontainers Kafka when a Docker engine answers; else the local broker from
 the official jars (``devkit.localkafka``) in a throw-away data dir on a
 free port, stopped on exit.
+
+``provide_cluster`` is for tests that take brokers away: always a local
+cluster of this process's own (a cluster someone else runs is not the test's
+to kill).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from devkit.localkafka import JarCache, LocalBroker
+from devkit.localkafka.cluster import LocalCluster
 
 # Confluent Platform 8.1 ships Apache Kafka 4.1, the version the local broker runs.
 TESTCONTAINERS_IMAGE = "confluentinc/cp-kafka:8.1.0"
@@ -84,3 +89,18 @@ def provide_broker(
         )
     finally:
         broker.stop()
+
+
+@contextlib.contextmanager
+def provide_cluster(
+    *, work_dir: Path, cache_dir: Path, brokers: int = 3, java_home: Path | None = None
+) -> Iterator[LocalCluster]:
+    """Yield a running local cluster of ``brokers`` in ``work_dir``; stop every node on exit."""
+    cluster = LocalCluster(
+        work_dir, JarCache.default(cache_dir / "kafka"), brokers=brokers, java_home=java_home
+    )
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()

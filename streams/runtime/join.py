@@ -41,6 +41,7 @@ import structlog
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from callstream.kafka.batches import take
+from callstream.kafka.transient import is_fatal
 from callstream.ops import Health
 from callstream.topics import Topics
 from callstream.tracing import Tracing
@@ -146,7 +147,7 @@ class JoinLoop:
         return records
 
     def _consumer_error(self, error: KafkaError) -> None:
-        if error.fatal():
+        if is_fatal(error):
             raise KafkaException(error)
         log.warning("consumer_error", error=error.str(), code=error.name())
 

@@ -25,7 +25,7 @@ import structlog
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from callstream.errors import CallstreamError
-from callstream.kafka.transient import is_transient
+from callstream.kafka.transient import is_fatal, is_transient
 from callstream.topics import Topics
 from streams.batch import TableName
 from streams.runtime.store import TABLE_NAMES, TableStore
@@ -143,7 +143,7 @@ class Restorer:
                 if error is not None:
                     if error.code() == KafkaError._PARTITION_EOF:
                         pending.discard(where)
-                    elif error.fatal():
+                    elif is_fatal(error):
                         raise RestoreFailed(f"reading {where[0]}[{where[1]}]: {error.str()}")
                     else:
                         log.warning("restore_read_error", topic=where[0], error=error.str())

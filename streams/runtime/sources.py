@@ -33,6 +33,7 @@ from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
 from callstream.errors import RecordError
 from callstream.kafka.batches import take
+from callstream.kafka.transient import is_fatal
 from callstream.records.sources import json_marked
 from callstream.tracing import RecordHeaders, TraceParent, trace_of
 from streams.correlation.sources import route_source_record
@@ -111,7 +112,7 @@ class SourcesLoop:
         for index, message in enumerate(batch):
             error = message.error()
             if error is not None:
-                if error.fatal():
+                if is_fatal(error):
                     raise KafkaException(error)
                 log.warning("consumer_error", error=error.str(), code=error.name())
                 continue

@@ -1,8 +1,11 @@
 """The catalogue: every fault scenario by key, in the order ``make chaos`` runs them.
 
-Each entry turns a ``Context`` (the running pipeline, the broker if this run
-owns it, the load plan and timing) into one ``Result``. The broker outage
-runs last: it is the one fault that touches every service at once.
+Each entry turns a ``Context`` (the running pipeline, the broker or cluster if
+this run owns it, the load plan and timing) into one ``Result``. The broker
+outage runs last of the single-broker rows: it is the one fault that touches
+every service at once. The broker-loss rows (``NEEDS_CLUSTER``) run after
+them, on a pipeline of their own on a three-broker cluster, the one that
+leaves a broker down last of all.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from pathlib import Path
 
 from callstream.settings import Settings
 from devkit.chaos.broker import OwnedBroker
-from devkit.chaos.scenarios import inputs, processes, remote
+from devkit.chaos.scenarios import cluster, inputs, processes, remote
 from devkit.chaos.scenarios.base import (
     After,
     Fault,
@@ -25,6 +28,10 @@ from devkit.chaos.scenarios.base import (
 from devkit.chaos.senders import LoadPlan
 from devkit.dev.config import prefixed_config, unpaced
 from devkit.dev.pipeline import DevOptions, DevPorts, LocalPipeline
+from devkit.localkafka.cluster import LocalCluster
+
+CLUSTER_DOWN_S = 20.0
+"""How long the broker-loss rows keep a killed broker away (or the load on without it)."""
 
 
 def chaos_pipeline(
@@ -33,16 +40,19 @@ def chaos_pipeline(
     base_env: Mapping[str, str],
     state_dir: Path,
     progress: Progress,
+    on_cluster: bool = False,
 ) -> LocalPipeline:
     """The pipeline the scenarios run against: the demo configuration under the settings'
-    topic prefix (source topics included) on 4 partitions, lookups of 0.5 s, free ports.
+    topic prefix (source topics included) on 4 partitions, lookups of 0.5 s, free ports;
+    ``on_cluster``: as ``cluster.replicated`` shapes it for a three-broker cluster.
 
     Unpaced: the load sends each call an item a second and judges every item by its
     own token, so coalescing would read as loss (the guardrails' pacing has its own tests).
     """
+    config = unpaced(prefixed_config(settings.topics.prefix, partitions=4))
     options = DevOptions(
         ports=DevPorts.free(),
-        config=unpaced(prefixed_config(settings.topics.prefix, partitions=4)),
+        config=cluster.replicated(config) if on_cluster else config,
         orders_delay_s=0.5,
         loyalty_delay_s=0.5,
         console=False,
@@ -61,6 +71,7 @@ class Context:
     timing: Timing
     progress: Progress
     broker: OwnedBroker | None = None
+    cluster: LocalCluster | None = None
 
 
 def _poison(ctx: Context) -> Result:
@@ -115,6 +126,15 @@ def _broker(ctx: Context) -> Result:
     )
 
 
+def _broker_lost(*, restart: bool) -> Callable[[Context], tuple[Fault, After]]:
+    def pick(ctx: Context) -> tuple[Fault, After]:
+        if ctx.cluster is None:
+            raise ValueError("the broker-loss rows need a cluster this run owns")
+        return cluster.broker_lost(ctx.cluster, down_s=CLUSTER_DOWN_S, restart=restart)
+
+    return pick
+
+
 SCENARIOS: dict[str, Callable[[Context], Result]] = {
     "poison": _poison,
     "remote-5xx": _steady_after("remote 5xx for 20 s", lambda c: remote.remote_errors()),
@@ -143,7 +163,16 @@ SCENARIOS: dict[str, Callable[[Context], Result]] = {
     ),
     "overload": _overload,
     "broker": _broker,
+    "broker-lost": _steady_after(
+        f"one broker of three SIGKILLed, restarted {CLUSTER_DOWN_S:g} s later",
+        _broker_lost(restart=True),
+    ),
+    "broker-down": _steady_after(
+        "one broker of three SIGKILLed and left down", _broker_lost(restart=False)
+    ),
 }
 """Every scenario, in run order."""
 
 NEEDS_OWN_BROKER = frozenset({"broker"})
+NEEDS_CLUSTER = frozenset({"broker-lost", "broker-down"})
+"""Rows that run on a three-broker cluster of the run's own (with a pipeline of their own)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from confluent_kafka import KafkaError
 
-from callstream.kafka.transient import is_transient
+from callstream.kafka.transient import is_fatal, is_transient
 
 
 @pytest.mark.parametrize(
@@ -29,3 +29,19 @@ def test_anything_else_is_not_transient() -> None:
     """Only a KafkaError can be judged transient."""
     assert is_transient(RuntimeError("x")) is False
     assert is_transient(None) is False
+
+
+@pytest.mark.parametrize(
+    ("error", "fatal"),
+    [
+        # How librdkafka hands a consumer its fatal error (a fenced static member): the
+        # code says _FATAL, the flag does not.
+        (KafkaError(KafkaError._FATAL), True),
+        (KafkaError(KafkaError.FENCED_INSTANCE_ID, fatal=True), True),
+        (KafkaError(KafkaError._TRANSPORT), False),
+        (KafkaError(KafkaError.NOT_LEADER_FOR_PARTITION), False),
+    ],
+)
+def test_fatal_errors_by_flag_or_by_code(error: KafkaError, fatal: bool) -> None:
+    """A consumer that reports _FATAL is done for, whatever its flag says; others are not."""
+    assert is_fatal(error) is fatal

@@ -10,20 +10,18 @@ record dead-lettered) must hold too. About a minute and a half in all.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from callstream.settings import load_settings
 from devkit.chaos.scenarios import chaos_pipeline, inputs, processes, remote
-from devkit.chaos.scenarios.base import Result, Timing, steady_fault
+from devkit.chaos.scenarios.base import Timing, steady_fault
 from devkit.chaos.senders import LoadPlan
-from devkit.dev.config import DEVELOPER_SETTINGS
 from devkit.dev.pipeline import LocalPipeline
 from devkit.testing.broker import BrokerHandle
+from devkit.testing.chaos import assert_promise_held, pipeline_settings
 
 PLAN = LoadPlan(calls=6, interval_s=1.0)
 TIMING = Timing(before_s=2.0, after_s=4.0)
@@ -39,30 +37,12 @@ def pipeline(
 ) -> Iterator[LocalPipeline]:
     """Every service running as a process, under a topic prefix of this module's own."""
     prefix = f"chaos{uuid.uuid4().hex[:8]}."
-    with pytest.MonkeyPatch.context() as patch:
-        for name in DEVELOPER_SETTINGS:
-            patch.delenv(name, raising=False)
-        patch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_broker.bootstrap)
-        patch.setenv("CALLSTREAM_TOPIC_PREFIX", prefix)
-        settings = load_settings()
-        base_env = dict(os.environ)
+    settings, base_env = pipeline_settings(kafka_broker.bootstrap, prefix)
     state = Path(tmp_path_factory.mktemp("chaos"))
     with chaos_pipeline(settings, base_env=base_env, state_dir=state, progress=_say) as running:
         yield running
         dead = [r.service.name for r in running.exited()]
         assert not dead, f"services died during the tests: {dead}"
-
-
-def _assert_held(result: Result) -> None:
-    verdict = result.verdict
-    failed = [f"{c.name}: {c.detail}" for c in result.checks if not c.ok]
-    assert verdict.accepted > 0, "the load never got an item accepted"
-    assert verdict.lost_count == 0, verdict.lost[:5]
-    assert verdict.duplicated_effects == 0, verdict.duplicated[:5]
-    assert verdict.out_of_order == 0
-    assert verdict.ok, verdict.problems
-    assert not failed, failed
-    assert verdict.recovery_s is not None, "nothing accepted after the fault ever arrived"
 
 
 def test_an_injector_killed_mid_load_loses_and_doubles_nothing(pipeline: LocalPipeline) -> None:
@@ -75,7 +55,7 @@ def test_an_injector_killed_mid_load_loses_and_doubles_nothing(pipeline: LocalPi
         timing=TIMING,
         progress=_say,
     )
-    _assert_held(result)
+    assert_promise_held(result)
     assert result.verdict.absorbed > 0, "no command in flight at the kill was sent again"
 
 
@@ -87,7 +67,7 @@ def test_a_remote_failing_every_request_loses_and_doubles_nothing(
     result = steady_fault(
         pipeline, "remote-5xx", fault, plan=PLAN, timing=TIMING, progress=_say, after=after
     )
-    _assert_held(result)
+    assert_promise_held(result)
     assert result.verdict.absorbed > 0, "no retry of an applied command reached the remote"
 
 
@@ -96,4 +76,4 @@ def test_poison_on_every_input_topic_is_dead_lettered_and_the_load_flows(
 ) -> None:
     """Not JSON, wrong schema, huge, on every input topic: each dead-lettered; the load unharmed."""
     result = inputs.poison(pipeline, PLAN, TIMING, _say)
-    _assert_held(result)
+    assert_promise_held(result)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from devkit.chaos.judge import Applied, Attempt, judge, recovery_time
+from devkit.chaos.judge import Applied, Attempt, judge, longest_gap, recovery_time
 from devkit.chaos.ledger import Accepted, Item, make_token, tokens_in
 
 RUN = "0123abcd"
@@ -192,3 +192,25 @@ def test_tokens_are_found_in_any_bytes() -> None:
     assert tokens_in(f"Supervisor note {token}.") == [token]
     assert tokens_in(b"\xff\xfe" + token.encode() + b"\x00") == [token]
     assert tokens_in(None) == []
+
+
+def test_the_longest_gap_spans_all_calls_and_says_when_it_began() -> None:
+    """Deliveries to two calls interleave; the longest pause with none to either is found."""
+    found = longest_gap(
+        [
+            applied(0, at=10.0),
+            applied(0, at=10.5, call=OTHER),
+            applied(1, at=11.0),
+            applied(1, at=19.0, call=OTHER),
+            applied(2, at=19.2),
+        ]
+    )
+    assert found is not None
+    assert found.seconds == pytest.approx(8.0)
+    assert found.began_at == pytest.approx(11.0)
+
+
+def test_no_gap_without_two_deliveries() -> None:
+    """One delivery (or none) has no gap to measure."""
+    assert longest_gap([]) is None
+    assert longest_gap([applied(0, at=1.0)]) is None
