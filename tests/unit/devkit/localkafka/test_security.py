@@ -52,7 +52,7 @@ def test_the_broker_is_secured_and_authorizes(tmp_path: Path) -> None:
             port=1,
             controller_port=3,
             log_dirs=tmp_path,
-            extra=security.properties(port=1, broker_port=2, controller_port=3),
+            overrides=security.properties(port=1, broker_port=2, controller_port=3),
         )
     )
     assert props["listener.security.protocol.map"] == "CLIENT:SASL_SSL,BROKER:SSL,CONTROLLER:SSL"
