@@ -15,20 +15,20 @@ from collections.abc import Coroutine
 from typing import Any
 
 import structlog
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 from prometheus_client import CollectorRegistry
 
 from callstream.config.services import InjectorConfig
 from callstream.errors import ConfigError, KafkaUnavailable, TopicError
-from callstream.kafka import admin_config, consumer_config, producer_config, resolve_connection
+from callstream.kafka import admin_config, producer_config, resolve_connection
 from callstream.kafka.admin import wait_for_broker
-from callstream.kafka.consumer_thread import ConsumerThread
 from callstream.ops import Health, OpsServer
 from callstream.records import utcnow
 from callstream.settings import Settings
 from callstream.tracing import start_tracing
 from injector.client import AddMessagesClient, AiohttpSender, HttpxSender, Sender
+from injector.consuming import consumer_thread
 from injector.memory import RecentSet
 from injector.metrics import InjectorMetrics
 from injector.probe import BrokerProbe
@@ -187,27 +187,17 @@ class InjectorApp:
             ended_calls=self._ended,
             tracing=start_tracing(self._settings, "injector"),
         )
-        consumer = Consumer(
-            consumer_config(
-                self._conn,
-                "callstream-injector",
-                group_id(self._settings),
-                overrides={
-                    # Prefetch stays modest: the service's own buffer is the backpressure point.
-                    "queued.max.messages.kbytes": 16 * 1024,
-                    "enable.partition.eof": False,
-                    "session.timeout.ms": int(config.session_timeout_s * 1000),
-                    "heartbeat.interval.ms": int(config.session_timeout_s * 1000 / 5),
-                },
-            )
-        )
-        thread = ConsumerThread(
-            consumer,
+        thread = consumer_thread(
+            self._conn,
+            config,
+            client_id="callstream-injector",
+            group=group_id(self._settings),
             topic=topics.injections,
             hooks=injector,
             loop=loop,
-            revoke_timeout_s=config.shutdown_grace_s + 5.0,
             name="injector-consumer",
+            # Prefetch stays modest: the service's own buffer is the backpressure point.
+            overrides={"queued.max.messages.kbytes": 16 * 1024},
         )
         texting = self._texting(loop)
         signals = (signal.SIGTERM, signal.SIGINT) if install_signals else ()

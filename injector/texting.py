@@ -12,15 +12,16 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Producer
 from pydantic import SecretStr
 
-from callstream.kafka import consumer_config, producer_config
+from callstream.kafka import producer_config
 from callstream.kafka.connection import KafkaConnection
 from callstream.kafka.consumer_thread import ConsumerThread
 from callstream.ops import Health
 from callstream.settings import Settings
 from injector.client import Sender
+from injector.consuming import consumer_thread
 from injector.memory import RecentSet
 from injector.recorder import Recorder
 from injector.service import Injector
@@ -71,24 +72,14 @@ class FollowupTexting:
             ledger=ledger,
             health=health,
         )
-        consumer = Consumer(
-            consumer_config(
-                conn,
-                "callstream-injector-sms",
-                group,
-                overrides={
-                    "enable.partition.eof": False,
-                    "session.timeout.ms": int(config.session_timeout_s * 1000),
-                    "heartbeat.interval.ms": int(config.session_timeout_s * 1000 / 5),
-                },
-            )
-        )
-        thread = ConsumerThread(
-            consumer,
+        thread = consumer_thread(
+            conn,
+            config,
+            client_id="callstream-injector-sms",
+            group=group,
             topic=topics.followups,
             hooks=texter,
             loop=loop,
-            revoke_timeout_s=config.shutdown_grace_s + 5.0,
             name="injector-sms-consumer",
         )
         return cls(texter, client, recorder, thread, config.shutdown_grace_s)
