@@ -25,7 +25,7 @@ Pure, like the rest of ``streams.decide``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from callstream.config import FollowupRule
@@ -48,10 +48,13 @@ from streams.errors import RenderError
 from streams.state.calls import CallState
 from streams.state.evolve import evolve
 from streams.state.followup import Draft
-from streams.state.held import Held
+from streams.state.held import Held, InputKind
 from streams.state.outbox import Queued
 
 _YES = frozenset({"true", "yes", "y", "1"})
+
+_KIND_OF_SOURCE: dict[str, InputKind] = {"tool": "tool_result", "supervisor": "supervisor"}
+"""What kind of input an injection's source was (any other source: an enterprise event)."""
 
 
 # -- facts ------------------------------------------------------------------------------------
@@ -86,10 +89,13 @@ def supervisor_facts(note: SupervisorMessage) -> dict[str, Any]:
     return {"message_id": note.message_id, "content": note.content}
 
 
-def facts_if_followed(rules: Rules, source: str, event_type: str, facts: dict[str, Any]) -> Any:
-    """``facts`` for an injection whose cause would be followed up, else ``None`` (an
-    injection carries them only when a follow-up may need them)."""
-    return facts if rules.followups.rule(source, event_type) is not None else None
+def facts_if_followed(
+    rules: Rules, source: str, event_type: str, facts: Callable[[], dict[str, Any]]
+) -> dict[str, Any] | None:
+    """The ``facts()`` of an injection whose cause would be followed up, else ``None``: an
+    injection carries them, and pays for building them, only when a follow-up may need
+    them."""
+    return facts() if rules.followups.rule(source, event_type) is not None else None
 
 
 # -- causes -----------------------------------------------------------------------------------
@@ -316,7 +322,8 @@ def undelivered(
     out: list[Output] = []
     seen_as = digest("und", injection.injection_id)
     if state is not None and state.has_seen(seen_as):
-        return state, (Dropped("duplicate", "tool_result", injection.call_control_id),)
+        kind = _KIND_OF_SOURCE.get(injection.source, "source")
+        return state, (Dropped("duplicate", kind, injection.call_control_id),)
     found = from_injection(injection, reason, rules, _when(timestamp, now))
     if found is None:
         return state, ()

@@ -63,7 +63,7 @@ def _supervisor(state: CallState, item: SupervisorIn, step: Step) -> CallState:
         ttl_s=step.rules.streams.injection_ttl_s,
         event_type="message",
         facts=followups.facts_if_followed(
-            step.rules, "supervisor", "message", followups.supervisor_facts(note)
+            step.rules, "supervisor", "message", lambda: followups.supervisor_facts(note)
         ),
     )
     return pacing.offer(state, Queued(injection, item.raw, item.origin, None, step.now), step)
@@ -111,7 +111,7 @@ def _source(state: CallState, item: SourceIn, step: Step) -> CallState:
         priority=rule.priority,
         event_type=event.type,
         facts=followups.facts_if_followed(
-            rules, event.source, event.type, followups.event_facts(event)
+            rules, event.source, event.type, lambda: followups.event_facts(event)
         ),
     )
     rate = rules.guardrails.rate

@@ -112,7 +112,7 @@ def _inject(state: CallState, item: ToolResultIn, pending: Pending, step: Step) 
         priority=spec.priority,
         event_type=result.tool,
         facts=followups.facts_if_followed(
-            rules, "tool", result.tool, followups.tool_facts(result, pending.arguments)
+            rules, "tool", result.tool, lambda: followups.tool_facts(result, pending.arguments)
         ),
     )
     # Each result answers its own request: no subject, never coalesced.
