@@ -35,13 +35,13 @@ from callstream.errors import RecordError
 from callstream.kafka.batches import take
 from callstream.kafka.transient import is_fatal
 from callstream.records.sources import json_marked
-from callstream.tracing import RecordHeaders, TraceParent, trace_of
 from streams.correlation.sources import route_source_record
 from streams.decide.outputs import DeadLetterOut, Output
 from streams.decide.rules import Rules
 from streams.errors import SchemaRegistryUnavailable
 from streams.runtime.accounting import Accounting
 from streams.runtime.checkpoint import Checkpointing, Offsets
+from streams.runtime.records import raw_record
 from streams.runtime.subscribed import run_subscribed
 from streams.schemas.decoders import RegistryDecoder
 from streams.state.held import Origin
@@ -133,13 +133,11 @@ class SourcesLoop:
 
     def _route(self, message: Message) -> Output:
         """The one output for ``message`` (``SchemaRegistryUnavailable``: ask again later)."""
-        topic, partition = message.topic() or "", message.partition() or 0
+        raw = raw_record(message, traced=self._wire.tracing is not None)
+        topic, key, value, headers = raw.topic, raw.key, raw.value, raw.headers
         source = self._source_of.get(topic, "")
-        offset, (_, timestamp_ms) = message.offset() or 0, message.timestamp()
-        key, value = _as_bytes(message.key()), _as_bytes(message.value())
-        headers = _headers(message)
-        trace = _trace(headers) if self._wire.tracing is not None else ()
-        origin = Origin(topic, partition, offset, max(0, timestamp_ms) / 1000.0, source, trace)
+        trace = () if raw.trace is None else (raw.trace,)
+        origin = Origin(topic, raw.partition, raw.offset, raw.timestamp, source, trace)
         decoder = None if json_marked(headers) else self._decoders.get(source)
         record = value
         if decoder is not None:
@@ -200,18 +198,3 @@ class SourcesLoop:
 
     def on_lost(self, _: Consumer, lost: list[TopicPartition]) -> None:
         self._checkpoint.forget([(tp.topic, tp.partition) for tp in lost])
-
-
-def _as_bytes(value: str | bytes | None) -> bytes | None:
-    return value.encode() if isinstance(value, str) else value
-
-
-def _headers(message: Message) -> list[tuple[str, str | bytes | None]]:
-    headers = message.headers() or []
-    return list(headers.items()) if isinstance(headers, dict) else headers
-
-
-def _trace(headers: RecordHeaders) -> tuple[TraceParent, ...]:
-    """The W3C context of a source record's headers (an origin's ``trace``), if any."""
-    context = trace_of(headers)
-    return () if context is None else (context,)
