@@ -16,15 +16,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import httpx
-import pytest
 from confluent_kafka.admin import AdminClient
 
 from devkit.dev.pipeline import LocalPipeline
 from devkit.dev.player import Outcome, ScenarioPlayer
 from tests.integration.console.conftest import logged_in
-
-pytest.importorskip("playwright", reason="MISSING PREREQUISITE: Playwright (make install)")
-from playwright.sync_api import expect
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Dialog, Page
@@ -66,6 +62,8 @@ def test_a_played_call_appears_fills_in_live_and_ends_with_its_dead_letter(
 ) -> None:
     """Calls lists the live call; its timeline fills in as the lookups complete; the late
     event's dead letter shows its reason; a hostile CRM value is text; the call ends greyed."""
+    from playwright.sync_api import expect  # the browser fixture vouches for it
+
     page = logged_in(browser, pipeline, pipeline.console_token)
     dialogs: list[str] = []
 
@@ -147,6 +145,8 @@ def test_the_replay_token_dry_runs_then_replays_a_dead_letter(
     browser: Browser, pipeline: LocalPipeline
 ) -> None:
     """With the replay token, the button dry-runs first; only then can it replay."""
+    from playwright.sync_api import expect  # the browser fixture vouches for it
+
     page = logged_in(browser, pipeline, pipeline.env["CALLSTREAM_CONSOLE_REPLAY_TOKEN"])
     page.goto(f"{pipeline.console_url}/dead-letters")
     button = page.locator("#letters button.replay").first

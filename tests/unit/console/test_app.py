@@ -13,8 +13,10 @@ from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
 from callstream.config import ConsoleConfig
+from callstream.kafka import KafkaConnection
 from console.access import COOKIE, Access, session_value
 from console.app import create_app
+from console.replay import Replayer
 from console.routes.live import _stream
 from console.state import Console
 from console.testing import T0
@@ -43,7 +45,7 @@ class StillFollower:
         self.started = False
 
 
-def make_console() -> Console:
+def make_console(replayer: Replayer | None = None) -> Console:
     board = board_with(ConsoleConfig(), CALL, crm_note=HOSTILE)
     return Console(
         board=board,
@@ -52,6 +54,7 @@ def make_console() -> Console:
         follower=StillFollower(),
         registry=CollectorRegistry(),
         clock=lambda: T0 + timedelta(seconds=10),
+        replayer=replayer,
     )
 
 
@@ -132,12 +135,16 @@ async def test_the_call_stream_sends_the_timeline_as_json_rows() -> None:
     assert f"CRM update: {HOSTILE}" in texts
 
 
-async def test_replay_needs_the_replay_token_and_json(client: httpx.AsyncClient) -> None:
-    """A read token may not replay; a form post is refused (no cross-site posting)."""
-    path = "/dead-letters/0/0/replay"
-    assert (await client.post(path, json={}, headers=bearer(READ))).status_code == 403
-    refused = await client.post(path, content=b"confirm=x", headers=bearer(REPLAY) | _form())
-    assert refused.status_code in (403, 415)
+async def test_replay_needs_the_replay_token_and_json() -> None:
+    """A read token may not replay; a form post is refused (no cross-site posting). The
+    console can replay (it has a replayer, which neither request reaches)."""
+    unreachable = Replayer(KafkaConnection(bootstrap_servers="127.0.0.1:1"), "dlq")
+    transport = httpx.ASGITransport(app=create_app(make_console(unreachable)))
+    async with httpx.AsyncClient(transport=transport, base_url="http://console") as client:
+        path = "/dead-letters/0/0/replay"
+        assert (await client.post(path, json={}, headers=bearer(READ))).status_code == 403
+        form = await client.post(path, content=b"confirm=x", headers=bearer(REPLAY) | _form())
+        assert form.status_code == 415
 
 
 async def test_the_replay_button_shows_only_for_the_replay_token(client: httpx.AsyncClient) -> None:
