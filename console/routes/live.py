@@ -30,7 +30,10 @@ async def _stream(console: Console, render: Render) -> AsyncIterator[ServerSentE
         version = console.board.version
         if version != seen or time.monotonic() - sent_at >= SSE_REFRESH_S:
             seen, sent_at = version, time.monotonic()
-            yield ServerSentEvent(data=console.snapshot(render), event="update")
+            # Off the event loop: the snapshot waits for the follower's lock and renders the
+            # whole board, and every page, login and probe shares this loop.
+            data = await run_in_threadpool(console.snapshot, render)
+            yield ServerSentEvent(data=data, event="update")
         await asyncio.sleep(SSE_INTERVAL_S)
 
 
