@@ -33,9 +33,9 @@ from callstream.records import (
     decode,
     decode_source_event,
 )
+from callstream.tracing import trace_of
 from console.view.board import Board, DeadLetterView
 from console.view.entries import Entry, Kind
-from console.view.traceparent import trace_of
 
 ENDING = frozenset({"call.hangup", "call.conversation.ended"})
 """Lifecycle events after which a call is over (as the streams worker reads them)."""
@@ -95,7 +95,8 @@ def _phone(raw: str | None, region: str) -> str | None:
 
 def fold(board: Board, raw: RawRecord, rules: Rules) -> None:
     """Apply one record to ``board``."""
-    trace = trace_of(raw.headers)
+    context = trace_of(raw.headers)
+    trace = None if context is None else context.trace_id
     try:
         match raw.role:
             case "call-events":
