@@ -291,6 +291,9 @@ def _delivery(board: Board, delivery: Delivery, raw: RawRecord, trace: str | Non
             board.delivered(delivery.at, delivery.latency_ms)
         kind, title = "delivered", f"delivered{retried}{status}"
         text = sent.text if sent is not None else "(its injection record was not read yet)"
+    elif delivery.outcome == "sms_sent":  # a follow-up's SMS (its id in injection_id)
+        kind, title = "delivered", f"follow-up SMS sent{retried}{status}"
+        text = delivery.error or ""
     else:
         kind, title = "not delivered", f"{delivery.outcome}{retried}{status}"
         text = delivery.error or ""

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from callstream.config import ConsoleConfig
-from callstream.records import CallEvent, CallEventPayload, ToolCall, ToolResult
+from callstream.records import CallEvent, CallEventPayload, Delivery, ToolCall, ToolResult, encode
 from console.testing import T0, TRACEPARENT, Recorder, call_records
 from console.view.board import Board
 from console.view.fold import RawRecord, fold
@@ -180,3 +180,23 @@ def test_a_rebuild_reading_topic_after_topic_tells_the_same_story(order: tuple[s
         (e.kind, e.title, e.text) for e in want.entries
     ]
     assert (view.delivered, view.pending, view.live) == (want.delivered, want.pending, want.live)
+
+
+def test_a_follow_up_sms_sent_after_the_call_reads_as_delivered_not_failed() -> None:
+    """An ``sms_sent`` outcome (the follow-up's id in ``injection_id``) is a success, kept out
+    of the call's delivered count and the latency panel, which are about the call itself."""
+    board = board_with(ConsoleConfig(), CALL)
+    before = board.calls[CALL].delivered
+    sms = Delivery(
+        injection_id="fu-1",
+        call_control_id=CALL,
+        outcome="sms_sent",
+        status_code=200,
+        attempts=1,
+        at=T0 + timedelta(seconds=30),
+    )
+    raw = RawRecord("deliveries", "t", 0, 99, T0 + timedelta(seconds=30), encode(sms), ())
+    fold(board, raw, rules_for(ConsoleConfig()))
+    last = board.calls[CALL].entries[-1]
+    assert (last.kind, last.title) == ("delivered", "follow-up SMS sent (HTTP 200)")
+    assert board.calls[CALL].delivered == before
