@@ -13,7 +13,6 @@ with ``wait_for_trace``.
 from __future__ import annotations
 
 import contextlib
-import socket
 import struct
 import subprocess
 from collections.abc import Iterable, Iterator
@@ -25,6 +24,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import TracesData
 
 from devkit.stack import free_port
+from devkit.stack.ports import accepts
 from devkit.testing.polling import wait_until
 
 STOP_TIMEOUT_S = 10.0
@@ -146,11 +146,6 @@ service:
 """
 
 
-def _listening(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
 @contextlib.contextmanager
 def running_collector(binary: Path, workdir: Path) -> Iterator[Collector]:
     """The collector at ``binary`` running until the block ends (its log in ``workdir``)."""
@@ -164,7 +159,7 @@ def running_collector(binary: Path, workdir: Path) -> Iterator[Collector]:
         )
         try:
             wait_until(
-                lambda: process.poll() is not None or _listening(port),
+                lambda: process.poll() is not None or accepts(port),
                 timeout_s=30,
                 what="the OpenTelemetry Collector to listen",
             )
