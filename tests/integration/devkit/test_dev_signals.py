@@ -80,11 +80,11 @@ def test_a_signal_to_its_group_stops_every_child_and_frees_every_port(
         deadline = time.monotonic() + STOPPED_WITHIN_S
         _, alive = psutil.wait_procs(family, timeout=STOPPED_WITHIN_S)
         assert alive == [], [p.cmdline() for p in alive]
-        while (busy := [port for port in ports if port_in_use(port)]) and (
-            time.monotonic() < deadline
-        ):
-            time.sleep(0.1)  # polling for the sockets' release, with a deadline
-        assert busy == [], f"ports still in use: {busy}"
+        wait_until(
+            lambda: not [port for port in ports if port_in_use(port)],
+            timeout_s=max(0.1, deadline - time.monotonic()),
+            what=f"every port of {ports} released",
+        )
         assert "stopped." in (tmp_path / "dev.err").read_text()
     finally:
         # Left only if the test failed (dev never ready, or deaf to the signal): what it
