@@ -3,49 +3,30 @@
 confluent-kafka's ``ProtobufDeserializer`` parses into a generated message
 class given at construction; callstream has none (the message types are the
 enterprise's). So this reader does what that deserializer does up to the
-parse, with the same public pieces: the schema id and message indexes from
+parse, with the library's own pieces: the schema id and message indexes from
 the value (``dual_schema_id_deserializer``), the writer's file descriptor
-from the registry in its ``serialized`` form (its references resolved the
-same way), and a message class built from it, cached per schema id and index.
+from the registry in its ``serialized`` form, its references resolved and the
+files the library treats as built in (``google/protobuf/*``, ``google/type/*``,
+``confluent/*``) loaded by the same functions the deserializer uses
+(``_init_pool``, ``_resolve_named_schema``, ``_str_to_proto``: private to
+confluent-kafka, pinned in ``constraints.txt``, covered by the unit tests), and
+a message class built from it, cached per schema id and index.
 """
 
 from __future__ import annotations
 
-import base64
 import threading
 from typing import Any
 
-from confluent_kafka.schema_registry import (
-    Schema,
-    SchemaRegistryClient,
-    dual_schema_id_deserializer,
-)
+from confluent_kafka.schema_registry import SchemaRegistryClient, dual_schema_id_deserializer
+from confluent_kafka.schema_registry._sync.protobuf import _resolve_named_schema
+from confluent_kafka.schema_registry.common.protobuf import _init_pool, _str_to_proto
 from confluent_kafka.schema_registry.common.serde import SchemaId
 from confluent_kafka.serialization import SerializationContext
-from google.protobuf import (
-    any_pb2,
-    descriptor_pb2,
-    duration_pb2,
-    empty_pb2,
-    struct_pb2,
-    timestamp_pb2,
-    wrappers_pb2,
-)
 from google.protobuf.descriptor import Descriptor
 from google.protobuf.descriptor_pool import DescriptorPool
 from google.protobuf.message import Message
 from google.protobuf.message_factory import GetMessageClass
-
-_WELL_KNOWN = (any_pb2, descriptor_pb2, duration_pb2, empty_pb2, struct_pb2, timestamp_pb2)
-_WELL_KNOWN_PREFIXES = ("google/protobuf/", "google/type/", "confluent/")
-
-
-def _file_proto(name: str, schema: Schema) -> descriptor_pb2.FileDescriptorProto:
-    if schema.schema_str is None:
-        raise ValueError(f"the registry returned no schema text for {name}")
-    proto = descriptor_pb2.FileDescriptorProto.FromString(base64.b64decode(schema.schema_str))
-    proto.name = name
-    return proto
 
 
 def _message_at(pool: DescriptorPool, file_name: str, indexes: list[int]) -> Descriptor:
@@ -89,24 +70,13 @@ class ProtobufReader:
                 schema = self._client.get_schema(schema_id.id, fmt="serialized")
             else:
                 schema = self._client.get_schema_by_guid(str(schema_id.guid), fmt="serialized")
+            if schema.schema_str is None:
+                raise ValueError("the registry returned no schema text")
             pool = DescriptorPool()
-            for module in (*_WELL_KNOWN, wrappers_pb2):
-                pool.AddSerializedFile(module.DESCRIPTOR.serialized_pb)
-            self._add_references(pool, schema, set())
-            pool.Add(_file_proto("writer.proto", schema))
+            _init_pool(pool)
+            _resolve_named_schema(schema, self._client, pool)
+            pool.Add(_str_to_proto("writer.proto", schema.schema_str))
             found = GetMessageClass(_message_at(pool, "writer.proto", indexes))
             with self._lock:
                 self._classes[key] = found
         return found
-
-    def _add_references(self, pool: DescriptorPool, schema: Schema, seen: set[str]) -> None:
-        for ref in schema.references or []:
-            name = ref.name or ""
-            if name.startswith(_WELL_KNOWN_PREFIXES) or name in seen:
-                continue
-            seen.add(name)
-            if ref.subject is None or ref.version is None:
-                raise ValueError(f"reference {name!r} names no subject and version")
-            referenced = self._client.get_version(ref.subject, ref.version, True, "serialized")
-            self._add_references(pool, referenced.schema, seen)
-            pool.Add(_file_proto(name, referenced.schema))

@@ -17,7 +17,7 @@ from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.schema_registry.json_schema import JSONSerializer
 from confluent_kafka.schema_registry.protobuf import ProtobufSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
-from google.protobuf import descriptor_pb2, descriptor_pool
+from google.protobuf import descriptor_pb2, descriptor_pool, field_mask_pb2
 from google.protobuf.message_factory import GetMessageClass
 
 from callstream.config import SchemaRegistrySpec, SourceFormat, SourceSpec
@@ -196,3 +196,31 @@ def test_a_record_json_cannot_hold_is_a_schema_error() -> None:
     decoder = RegistryDecoder("crm", "avro", lambda _, __: {"score": float("nan")})
     with pytest.raises(RecordError, match="no JSON form"):
         decoder(b"\x00\x00\x00\x00\x01\x02", TOPIC, None)
+
+
+def test_protobuf_reads_a_schema_that_imports_a_well_known_type(
+    client: SchemaRegistryClient,
+) -> None:
+    """Any of the files confluent-kafka treats as built in (here google.protobuf.FieldMask)
+    may be imported by the writer's schema; the registry holds none of them."""
+    file = descriptor_pb2.FileDescriptorProto(
+        name="masked.proto",
+        package="acme.crm",
+        syntax="proto3",
+        dependency=["google/protobuf/field_mask.proto"],
+    )
+    event = file.message_type.add(name="Update")
+    event.field.add(name="event_id", number=1, type=9, label=1)
+    event.field.add(
+        name="changed", number=2, type=11, label=1, type_name=".google.protobuf.FieldMask"
+    )
+    pool = descriptor_pool.DescriptorPool()
+    pool.AddSerializedFile(field_mask_pb2.DESCRIPTOR.serialized_pb)
+    pool.Add(file)
+    message_class = GetMessageClass(pool.FindMessageTypeByName("acme.crm.Update"))
+    message = message_class(event_id="e-3")
+    message.changed.paths.append("tier")
+    value = ProtobufSerializer(message_class, client, conf=SERDE_CONF)(message, CONTEXT)
+    assert value is not None
+    decoded = json.loads(_decoder(client, "protobuf")(value, TOPIC, None))
+    assert decoded["event_id"] == "e-3"
