@@ -21,6 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import structlog
 from opentelemetry import trace
@@ -186,5 +187,12 @@ def start_tracing(settings: Settings, service: str) -> Tracing | None:
     name = env.otel_service_name or f"callstream-{service}"
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}))
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    log.info("tracing_on", exporter="otlp/http", endpoint=endpoint, service_name=name)
+    # Where to, without what a URL may carry besides (credentials in its userinfo or query).
+    where = urlsplit(endpoint)
+    log.info(
+        "tracing_on",
+        exporter="otlp/http",
+        endpoint=f"{where.scheme}://{where.netloc.rpartition('@')[2]}",
+        service_name=name,
+    )
     return Tracing(provider)

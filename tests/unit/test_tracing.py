@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+import structlog.testing
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -113,6 +114,18 @@ def test_tracing_is_on_with_an_endpoint_named_after_the_service() -> None:
             assert tracing.provider.resource.attributes["service.name"] == name
         finally:
             tracing.shutdown()
+
+
+def test_the_start_line_names_the_endpoint_without_what_its_url_carries() -> None:
+    """Credentials in the endpoint's userinfo or query never reach the log line."""
+    endpoint = "https://svc:TOKEN-in-url@otel.example:4318/v1/traces?key=KEY-in-url"
+    with structlog.testing.capture_logs() as logs:
+        tracing = start_tracing(_settings(otel_exporter_otlp_traces_endpoint=endpoint), "x")
+    assert tracing is not None
+    tracing.shutdown()
+    [line] = [entry for entry in logs if entry["event"] == "tracing_on"]
+    assert line["endpoint"] == "https://otel.example:4318"
+    assert "in-url" not in repr(logs)
 
 
 def test_a_grpc_protocol_is_refused_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
