@@ -172,7 +172,9 @@ def decode_source_event(
         raise RecordError("too_large", f"{source} event: {len(raw)} bytes exceeds limit")
     try:
         obj = _JSON_OBJECT.validate_json(raw)
-        obj = _JSON_OBJECT.validate_python(connect_payload(obj))
+        payload = connect_payload(obj)
+        if payload is not obj:  # a Connect envelope: its payload is checked in turn
+            obj = _JSON_OBJECT.validate_python(payload)
     except ValidationError as exc:
         raise record_error(f"{source} event", exc) from exc
     return source_event_from_raw(source, obj, fields, fallback_time=fallback_time)

@@ -138,7 +138,9 @@ class SourcesLoop:
         source = self._source_of.get(topic, "")
         trace = () if raw.trace is None else (raw.trace,)
         origin = Origin(topic, raw.partition, raw.offset, raw.timestamp, source, trace)
-        decoder = None if json_marked(headers) else self._decoders.get(source)
+        decoder = self._decoders.get(source)
+        if decoder is not None and json_marked(headers):
+            decoder = None  # posted to the ingress as JSON: nothing to ask the registry
         record = value
         if decoder is not None:
             try:

@@ -43,10 +43,11 @@ class RegistryDecoder:
         self._source = source
         self._format = format_
         self._deserialize = deserialize
+        self._what = f"{source} event ({format_})"
 
     def __call__(self, value: bytes | None, topic: str, headers: Headers | None) -> bytes:
         """The decoded record as JSON bytes; ``RecordError`` or ``SchemaRegistryUnavailable``."""
-        what = f"{self._source} event ({self._format})"
+        what = self._what
         if value is None:
             raise RecordError("schema", f"{what}: record has no value")
         context = SerializationContext(topic, MessageField.VALUE, list(headers or ()))

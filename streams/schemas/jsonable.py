@@ -40,8 +40,6 @@ def protobuf_dict(message: Message) -> dict[str, Any]:
 
 def to_json_bytes(record: Any) -> bytes:
     """``record`` as compact UTF-8 JSON; ``TypeError``/``ValueError`` if JSON cannot hold it."""
-    if isinstance(record, Message):
-        record = protobuf_dict(record)
     return json.dumps(
         record, default=_default, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     ).encode()
